@@ -1,0 +1,11 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// subcommands lists every aicensus subcommand, in help order. Each lives in
+// its own cmd_<name>.go file; add new ones here (no init registries).
+func subcommands(g *globalOptions) []*cobra.Command {
+	return []*cobra.Command{
+		newVersionCommand(),
+	}
+}
