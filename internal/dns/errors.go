@@ -15,10 +15,10 @@ import (
 // Sentinel errors, one per failing status. Every *Error matches exactly one
 // of them with errors.Is.
 var (
-	ErrNXDomain  = errors.New("name does not exist")                    // model.StatusDNSNXDomain
-	ErrServfail  = errors.New("resolver failed (servfail or refused)")  // model.StatusDNSServfail
-	ErrTimeout   = errors.New("no answer within the timeout")           // model.StatusDNSTimeout
-	ErrNoAddress = errors.New("name has no address records")            // model.StatusDNSNoAddress
+	ErrNXDomain  = errors.New("name does not exist")                     // model.StatusDNSNXDomain
+	ErrServfail  = errors.New("resolver failed (servfail or refused)")   // model.StatusDNSServfail
+	ErrTimeout   = errors.New("no answer within the timeout")            // model.StatusDNSTimeout
+	ErrNoAddress = errors.New("name has no address records")             // model.StatusDNSNoAddress
 	ErrMalformed = errors.New("malformed, truncated or failed exchange") // model.StatusDNSError
 )
 
