@@ -173,9 +173,9 @@ func (s *Store) migrate(ctx context.Context, migs []migration) error {
 	want := migs[len(migs)-1].version
 	switch {
 	case have > want:
-		return fmt.Errorf("schema version %d, this aicensus supports up to %d (upgrade aicensus): %w", have, want, ErrSchemaTooNew)
+		return fmt.Errorf("%w: the file has schema version %d, this binary supports up to %d; upgrade aicensus", ErrSchemaTooNew, have, want)
 	case have < want && s.readOnly:
-		return fmt.Errorf("schema version %d, this aicensus needs %d: %w", have, want, ErrSchemaOutdated)
+		return fmt.Errorf("%w (the file has schema version %d, this binary uses %d)", ErrSchemaOutdated, have, want)
 	}
 	for _, m := range migs {
 		if m.version <= have {
@@ -190,18 +190,21 @@ func (s *Store) migrate(ctx context.Context, migs []migration) error {
 	return nil
 }
 
-// readSchemaVersion returns 0 for an empty database and fails with
-// ErrNotStore for a database with tables but no schema_version.
+// readSchemaVersion returns 0 for a database without aicensus tables
+// (other tables, such as supplydb's supply_*, may exist) and fails with
+// ErrNotStore when one of the store's tables exists without schema_version.
 func readSchemaVersion(ctx context.Context, db *sql.DB) (int, error) {
-	var hasVersion, tables int
+	var hasVersion, ours int
 	err := db.QueryRowContext(ctx, `SELECT
-			count(*) FILTER (WHERE table_name = 'schema_version'), count(*)
-		FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'`).Scan(&hasVersion, &tables)
+			count(*) FILTER (WHERE table_name = 'schema_version'),
+			count(*) FILTER (WHERE table_name IN ('scans', 'results', 'detections', 'evidence',
+				'pages', 'page_detections', 'page_evidence', 'checkpoints'))
+		FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'`).Scan(&hasVersion, &ours)
 	if err != nil {
 		return 0, fmt.Errorf("read schema version: %w", err)
 	}
 	if hasVersion == 0 {
-		if tables > 0 {
+		if ours > 0 {
 			return 0, ErrNotStore
 		}
 		return 0, nil
