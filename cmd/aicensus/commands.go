@@ -7,5 +7,6 @@ import "github.com/spf13/cobra"
 func subcommands(g *globalOptions) []*cobra.Command {
 	return []*cobra.Command{
 		newVersionCommand(),
+		newExportCommand(g),
 	}
 }

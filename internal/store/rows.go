@@ -113,7 +113,7 @@ func appendPage(a *appenders, pid int64, pb *PageBatch, p *Page) error {
 	if status == "" {
 		status = model.StatusOK
 	}
-	err := a.row("pages", pid, pb.ScanID, p.Target, nullStr(p.Domain), p.Host, nullStr(p.URL), string(status),
+	err := a.row("pages", pid, pb.ScanID, p.Target, nullStr(p.Domain), nullStr(p.Host), nullStr(p.URL), string(status),
 		nullStr(p.Error), nullInt(int64(p.HTTPStatus)), nullTime(p.Time), pb.Source, nullStr(p.Ref))
 	if err != nil {
 		return err

@@ -1,0 +1,91 @@
+package storetest
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/aicensus/aicensus/internal/model"
+	"github.com/aicensus/aicensus/internal/store"
+)
+
+func TestFill(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "fill.duckdb"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 50000
+	sc, err := Fill(ctx, s, Options{Results: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.State != store.ScanDone {
+		t.Errorf("state %s", sc.State)
+	}
+	counts, err := s.StatusCounts(ctx, sc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for st, c := range counts {
+		if !st.Valid() {
+			t.Errorf("invalid status %q", st)
+		}
+		total += c
+	}
+	if total != n || counts[model.StatusOK] < n*65/100 || counts[model.StatusOK] > n*80/100 {
+		t.Errorf("counts %v", counts)
+	}
+	// Every result reads back complete and valid; ~1% have detections.
+	var withDet, dets int
+	err = s.Results(ctx, sc.ID, func(r model.Result) error {
+		if len(r.Detections) > 0 {
+			withDet++
+		}
+		seen := map[string]bool{}
+		for _, d := range r.Detections {
+			dets++
+			if seen[d.Technology] || len(d.Evidence) == 0 || !d.EvidenceClass.Valid() {
+				t.Fatalf("bad detection %+v in %s", d, r.Target)
+			}
+			seen[d.Technology] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withDet < n/200 || withDet > n*2/100 {
+		t.Errorf("%d of %d results with detections, want about 1%%", withDet, n)
+	}
+	var sum int
+	if err := s.DB().QueryRow(`SELECT sum(n_detections) FROM results WHERE scan_id = ?`, sc.ID).Scan(&sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum != dets {
+		t.Errorf("n_detections sums to %d, detections rows %d", sum, dets)
+	}
+	// A second fill is a second scan; the Writer still works after it.
+	sc2, err := Fill(ctx, s, Options{Results: 100, DetectionRate: 0.5})
+	if err != nil || sc2.ID == sc.ID {
+		t.Fatalf("second fill: %+v, %v", sc2, err)
+	}
+	w, err := s.NewWriter(store.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(ctx, model.Result{ScanID: sc2.ID, Target: "site1.com", Status: model.StatusOK}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(ctx, model.Result{ScanID: sc2.ID, Target: "new.example", Status: model.StatusOK}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := w.Stats(); st.Results+st.Duplicates != 2 {
+		t.Errorf("writer after fill: %+v", st)
+	}
+}
