@@ -1,0 +1,136 @@
+package fetch
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zlib"
+	"github.com/klauspost/compress/zstd"
+)
+
+// acceptEncoding is what the Client asks for; readBody undoes each.
+const acceptEncoding = "gzip, br, zstd, deflate"
+
+// maxEncodings caps stacked Content-Encodings ("gzip, gzip, ...").
+const maxEncodings = 2
+
+// zstdMaxWindow is the largest zstd window accepted (RFC 9659 asks HTTP
+// decoders to support 8 MiB and allows refusing more).
+const zstdMaxWindow = 8 << 20
+
+// capReader fails with ErrBodyTooLarge once more than n bytes have been
+// read, instead of ending quietly like io.LimitReader: a decoder fed from it
+// then reports the cap, not a truncated stream.
+type capReader struct {
+	r io.Reader
+	n int64 // bytes still allowed
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.n < 0 {
+		return 0, ErrBodyTooLarge
+	}
+	if int64(len(p)) > c.n+1 {
+		p = p[:c.n+1]
+	}
+	n, err := c.r.Read(p)
+	c.n -= int64(n)
+	if c.n < 0 {
+		return n - int(-c.n), ErrBodyTooLarge
+	}
+	return n, err
+}
+
+// readBody reads a response body, undoing its Content-Encoding, and returns
+// at most limit decoded bytes. The wire bytes are capped at limit as well. If
+// either exceeds limit, it returns the first limit decoded bytes and an error
+// matching ErrBodyTooLarge. Unknown encodings are returned as they are.
+func readBody(body io.Reader, contentEncoding string, limit int64) ([]byte, error) {
+	encs := parseEncodings(contentEncoding)
+	if len(encs) > maxEncodings {
+		return nil, fmt.Errorf("content-encoding %q: more than %d layers", contentEncoding, maxEncodings)
+	}
+	var r io.Reader = &capReader{r: body, n: limit}
+	for i := len(encs) - 1; i >= 0; i-- {
+		dec, closeFn, err := decoder(encs[i], r)
+		if err != nil {
+			return nil, fmt.Errorf("decode %s: %w", encs[i], err)
+		}
+		if closeFn != nil {
+			defer closeFn()
+		}
+		r = dec
+	}
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(&capReader{r: r, n: limit})
+	out := buf.Bytes()
+	if n > limit {
+		out = out[:limit]
+	}
+	if err != nil {
+		return out, fmt.Errorf("read body: %w", err)
+	}
+	return out, nil
+}
+
+// parseEncodings splits a Content-Encoding value, dropping identity.
+func parseEncodings(v string) []string {
+	var out []string
+	for e := range strings.SplitSeq(v, ",") {
+		e = strings.ToLower(strings.TrimSpace(e))
+		if e != "" && e != "identity" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// decoder wraps r in a decoder for one content coding. An unknown coding
+// returns r itself.
+func decoder(enc string, r io.Reader) (io.Reader, func(), error) {
+	switch enc {
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		return zr, func() { zr.Close() }, nil
+	case "br":
+		return brotli.NewReader(r), nil, nil
+	case "zstd":
+		zr, err := zstd.NewReader(r,
+			zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxWindow(zstdMaxWindow))
+		if err != nil {
+			return nil, nil, err
+		}
+		return zr, zr.Close, nil
+	case "deflate":
+		// "deflate" means zlib (RFC 9110), but many servers send raw
+		// deflate; look at the header to tell them apart.
+		br := bufio.NewReader(r)
+		if h, err := br.Peek(2); err == nil && isZlibHeader(h) {
+			zr, err := zlib.NewReader(br)
+			if err != nil {
+				return nil, nil, err
+			}
+			return zr, func() { zr.Close() }, nil
+		}
+		fr := flate.NewReader(br)
+		return fr, func() { fr.Close() }, nil
+	}
+	return r, nil, nil
+}
+
+// isZlibHeader reports whether h starts a zlib stream (RFC 1950: deflate
+// method, header checksum).
+func isZlibHeader(h []byte) bool {
+	return h[0]&0x0f == 8 && (uint16(h[0])<<8|uint16(h[1]))%31 == 0
+}

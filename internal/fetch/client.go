@@ -1,0 +1,293 @@
+package fetch
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/net/publicsuffix"
+	"golang.org/x/time/rate"
+
+	"github.com/aicensus/aicensus/internal/model"
+)
+
+// Client fetches targets politely and safely. Build it with New; it is safe
+// for concurrent use by any number of goroutines, and its memory does not
+// grow with the number of targets fetched (limiter entries live only while
+// in use; the robots.txt cache is bounded). Call Close when done.
+type Client struct {
+	opts      Options
+	policy    addrPolicy
+	roots     *x509.CertPool
+	dialer    net.Dialer
+	transport *http.Transport
+	rt        http.RoundTripper
+	perHost   *keyedLimiter
+	perIP     *keyedLimiter
+	robots    *robotsCache
+}
+
+// Response is the outcome of fetching one target. Exactly one Response is
+// returned per Fetch, whatever happens.
+type Response struct {
+	// Observation is what was seen: final URL, status code, lowercase
+	// headers, decoded body (at most MaxBodyBytes), TLS issuer, fetched
+	// scripts and robots.txt. For a failure it holds whatever was
+	// received (for http-error, the 4xx/5xx page).
+	Observation model.Observation
+	// Status is one of the documented statuses (see docs/fetch.md).
+	Status model.Status
+	// Err is nil for StatusOK; otherwise the cause, matching this
+	// package's sentinels and error types with errors.Is/As.
+	Err error
+	// Redirects lists the URLs that answered with a redirect, first
+	// request first; Observation.URL is where the chain ended.
+	Redirects []string
+	// Attempts lists each starting URL tried (https, http, www), in order.
+	Attempts []Attempt
+}
+
+// Attempt is one starting URL of the fallback sequence and how it ended.
+type Attempt struct {
+	URL        string
+	Status     model.Status
+	HTTPStatus int
+	Err        error
+}
+
+// New builds a Client from opts (zero fields take DefaultOptions values).
+// It fails only on unusable options: ExtraRootsPEM without a certificate, or
+// a PortMap entry outside 1..65535.
+func New(opts Options) (*Client, error) {
+	o := opts.withDefaults()
+	for from, to := range o.PortMap {
+		if from < 1 || from > 65535 || to < 1 || to > 65535 {
+			return nil, fmt.Errorf("port map %d -> %d: ports must be 1..65535", from, to)
+		}
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	if len(o.ExtraRootsPEM) > 0 && !roots.AppendCertsFromPEM(o.ExtraRootsPEM) {
+		return nil, fmt.Errorf("extra root CAs: no PEM certificate found")
+	}
+	c := &Client{
+		opts:    o,
+		policy:  addrPolicy{allowAll: o.AllowPrivate, allow: o.Allow},
+		roots:   roots,
+		perHost: newKeyedLimiter(o.PerHost),
+		perIP:   newKeyedLimiter(o.PerIP),
+		robots:  newRobotsCache(o.RobotsCacheBytes),
+	}
+	c.dialer = net.Dialer{Timeout: o.ConnectTimeout, Control: c.controlAddr}
+	c.transport = &http.Transport{
+		Proxy:                  nil, // a proxy would be dialed instead of the checked address
+		DialContext:            c.dialPlain,
+		DialTLSContext:         c.dialTLS,
+		DisableKeepAlives:      true, // one connection per request: per-IP slots follow requests
+		DisableCompression:     true, // readBody decodes, under the caps
+		MaxResponseHeaderBytes: 256 << 10,
+		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{},
+	}
+	var lim *rate.Limiter
+	if o.Rate > 0 {
+		lim = rate.NewLimiter(rate.Limit(o.Rate), o.Burst)
+	}
+	c.rt = &politeTransport{base: c.transport, rate: lim, hosts: c.perHost}
+	return c, nil
+}
+
+// Options returns the options in effect, defaults applied.
+func (c *Client) Options() Options { return c.opts }
+
+// Close releases idle resources. Fetches in flight are not interrupted.
+func (c *Client) Close() { c.transport.CloseIdleConnections() }
+
+// Fetch fetches one target host (lowercase, no scheme or port, as
+// input.Normalize produces; IP literals are accepted) and never panics or
+// returns without a Status. The fallback rule: try https://host/, then
+// http://host/, then https://www.host/ and http://www.host/, moving on only
+// when the previous URL failed before an HTTP response (DNS, blocked
+// address, connect, TLS) or answered 4xx/5xx; a host that answered at all
+// is not retried on its other scheme, a host that does not exist is not
+// retried as www, and a host that already starts with "www." has no www
+// fallback. The first 2xx/3xx answer wins; otherwise the attempt that got
+// furthest (an HTTP answer beats TLS, TLS beats connect, connect beats
+// DNS; ties go to the earlier) is the Response. After a successful page,
+// robots.txt (unless LazyRobots) and up to MaxScripts linked scripts are
+// fetched within the same TargetTimeout.
+func (c *Client) Fetch(ctx context.Context, host string) Response {
+	out := Response{Observation: model.Observation{Host: host, Time: time.Now()}}
+	urlHost, err := checkHost(host)
+	if err != nil {
+		out.Status, out.Err = model.StatusInvalidInput, err
+		return out
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.TargetTimeout)
+	defer cancel()
+	jar, err := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
+	if err != nil {
+		out.Status, out.Err = model.StatusInternalError, err
+		return out
+	}
+	page := c.fetchPage(ctx, urlHost, host, jar, &out)
+	c.fill(&out, page)
+	if page.resp == nil {
+		return out
+	}
+	final, err := url.Parse(page.url)
+	if err != nil {
+		return out
+	}
+	if !c.opts.LazyRobots {
+		out.Observation.Robots = c.robotsFor(ctx, final).body
+	}
+	if out.Status == model.StatusOK && c.opts.ScriptLister != nil {
+		out.Observation.Scripts = c.fetchScripts(ctx, final, page.body, jar)
+	}
+	return out
+}
+
+// candidate is one starting URL of the fallback sequence.
+type candidate struct {
+	url  string
+	host string
+	www  bool
+}
+
+func candidates(urlHost, host string) []candidate {
+	out := []candidate{
+		{url: "https://" + urlHost + "/", host: host},
+		{url: "http://" + urlHost + "/", host: host},
+	}
+	if _, err := netip.ParseAddr(host); err == nil || strings.HasPrefix(host, "www.") {
+		return out
+	}
+	return append(out,
+		candidate{url: "https://www." + host + "/", host: "www." + host, www: true},
+		candidate{url: "http://www." + host + "/", host: "www." + host, www: true})
+}
+
+// fetchPage runs the fallback sequence and returns the result to report.
+func (c *Client) fetchPage(ctx context.Context, urlHost, host string, jar http.CookieJar, out *Response) getResult {
+	var best getResult
+	done := map[string]bool{} // hosts not to try again on another scheme
+	noWWW := false
+	for _, cand := range candidates(urlHost, host) {
+		if ctx.Err() != nil && len(out.Attempts) > 0 {
+			break
+		}
+		if done[cand.host] || (cand.www && noWWW) {
+			continue
+		}
+		res := c.getRetrying(ctx, cand.url, getOptions{
+			limit: c.opts.MaxBodyBytes, jar: jar, checkRobots: c.opts.StrictRobots, retry: true,
+			accept: "text/html,application/xhtml+xml,*/*;q=0.8",
+		})
+		if res.err == nil && res.resp.StatusCode >= 400 {
+			res.err = &HTTPStatusError{URL: res.url, Code: res.resp.StatusCode}
+		}
+		res.status = StatusOf(res.err)
+		a := Attempt{URL: cand.url, Status: res.status, Err: res.err}
+		if res.resp != nil {
+			a.HTTPStatus = res.resp.StatusCode
+		}
+		out.Attempts = append(out.Attempts, a)
+		if len(out.Attempts) == 1 || progress(res.status) > progress(best.status) {
+			best = res
+		}
+		if res.status == model.StatusOK {
+			return res
+		}
+		next, sameHostAgain, www := fallback(res)
+		if !next {
+			break
+		}
+		done[cand.host] = !sameHostAgain
+		noWWW = noWWW || (!cand.www && !www)
+	}
+	return best
+}
+
+// fallback says whether a failed attempt lets the sequence go on, whether
+// the same host may be tried on its other scheme, and whether the www host
+// may be tried.
+func fallback(res getResult) (next, sameHostAgain, www bool) {
+	switch res.status {
+	case model.StatusDNSNoAddress:
+		return true, false, true
+	case model.StatusDNSNXDomain, model.StatusDNSServfail, model.StatusDNSTimeout, model.StatusDNSError:
+		return true, false, false
+	case model.StatusBlockedPrivate:
+		return true, false, true
+	case model.StatusConnectRefused, model.StatusConnectTimeout, model.StatusConnectError, model.StatusTLSError:
+		return true, true, true
+	case model.StatusHTTPError:
+		if _, ok := res.err.(*HTTPStatusError); ok {
+			return true, false, true
+		}
+	}
+	return false, false, false
+}
+
+// fill copies a page result into the Response.
+func (c *Client) fill(out *Response, res getResult) {
+	out.Status, out.Err = res.status, res.err
+	out.Redirects = res.redirects
+	obs := &out.Observation
+	obs.URL = res.url
+	obs.Body = res.body
+	if res.resp == nil {
+		return
+	}
+	obs.StatusCode = res.resp.StatusCode
+	obs.Headers = make(map[string][]string, len(res.resp.Header))
+	for k, v := range res.resp.Header {
+		obs.Headers[strings.ToLower(k)] = v
+	}
+	if t := res.resp.TLS; t != nil && len(t.PeerCertificates) > 0 {
+		iss := t.PeerCertificates[0].Issuer
+		obs.CertIssuer = iss.CommonName
+		if len(iss.Organization) > 0 {
+			obs.CertIssuer = iss.Organization[0]
+		}
+	}
+}
+
+// checkHost validates a target host and returns its URL form (IPv6 in
+// brackets).
+func checkHost(host string) (string, error) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if ip.Is6() && !ip.Is4In6() {
+			return "[" + ip.String() + "]", nil
+		}
+		return ip.Unmap().String(), nil
+	}
+	if host == "" || len(host) > 253 || strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") {
+		return "", fmt.Errorf("host %q: %w", host, ErrInvalidHost)
+	}
+	for i := 0; i < len(host); i++ {
+		ch := host[i]
+		if !('a' <= ch && ch <= 'z' || '0' <= ch && ch <= '9' || ch == '-' || ch == '.' || ch == '_') {
+			return "", fmt.Errorf("host %q: %w", host, ErrInvalidHost)
+		}
+	}
+	return host, nil
+}
+
+// registrable returns the registrable domain of host, or host itself.
+func registrable(host string) string {
+	if d, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
+		return d
+	}
+	return host
+}
