@@ -17,14 +17,14 @@ import (
 
 // Sentinel errors. Errors in a Response match them with errors.Is.
 var (
-	ErrInvalidHost      = errors.New("invalid host")                                              // invalid-input
-	ErrNoAddress        = errors.New("name has no addresses")                                     // dns-no-address
-	ErrBlockedPrivate   = errors.New("address is private, loopback, link-local, multicast or reserved") // blocked-private
-	ErrTooManyRedirects = errors.New("too many redirects")                                        // too-many-redirects
-	ErrRedirectLoop     = errors.New("redirect loop")                                             // too-many-redirects
-	ErrBadRedirect      = errors.New("redirect to a non-http(s) URL")                             // http-error
-	ErrBodyTooLarge     = errors.New("body exceeds the size cap")                                 // body-too-large
-	ErrRobotsDisallowed = errors.New("disallowed by robots.txt")                                  // robots-disallowed
+	ErrInvalidHost      = errors.New("invalid host")                                                          // invalid-input
+	ErrNoAddress        = errors.New("name has no addresses")                                                 // dns-no-address
+	ErrBlockedPrivate   = errors.New("address is private, loopback, link-local, multicast or reserved")       // blocked-private
+	ErrTooManyRedirects = errors.New("too many redirects")                                                    // too-many-redirects
+	ErrRedirectLoop     = errors.New("redirect loop")                                                         // too-many-redirects
+	ErrBadRedirect      = errors.New("redirect to a non-http(s) URL")                                         // http-error
+	ErrBodyTooLarge     = errors.New("body exceeds the size cap")                                             // body-too-large
+	ErrRobotsDisallowed = errors.New("disallowed by robots.txt")                                              // robots-disallowed
 	ErrRateDeadline     = fmt.Errorf("rate limit wait would pass the deadline: %w", context.DeadlineExceeded) // timeout
 )
 
