@@ -163,14 +163,16 @@ func parseHTTP(b []byte) (int, map[string][]string, []byte, Kind, error) {
 	return status, headers, rest, "", nil
 }
 
-// lowerKey returns name lowercased, sharing the common names' strings.
+// lowerKey returns name with ASCII letters lowercased; other bytes are
+// kept as they are.
 func lowerKey(name []byte) string {
-	for _, c := range name {
+	b := []byte(string(name))
+	for i, c := range b {
 		if 'A' <= c && c <= 'Z' {
-			return strings.ToLower(string(name))
+			b[i] = c + 'a' - 'A'
 		}
 	}
-	return string(name)
+	return string(b)
 }
 
 // cutLine returns the line at the start of b without its line end, and

@@ -29,6 +29,11 @@ type httpReader struct {
 	lastErr   error
 }
 
+var (
+	errChanged  = errors.New("remote file changed while reading it")
+	errBadRange = errors.New("server answered another range")
+)
+
 // statusError is an HTTP answer other than the one asked for.
 type statusError struct {
 	code   int
@@ -78,14 +83,14 @@ func (h *httpReader) connect() error {
 		start, total, ok := parseContentRange(resp.Header.Get("Content-Range"))
 		if !ok || start != h.pos {
 			resp.Body.Close()
-			return fmt.Errorf("range answer %q for offset %d", resp.Header.Get("Content-Range"), h.pos)
+			return fmt.Errorf("%w: %q for offset %d", errBadRange, resp.Header.Get("Content-Range"), h.pos)
 		}
 		h.size = total
 	case http.StatusOK:
 		if h.pos > 0 {
 			if h.validator != "" && validator(resp.Header) != h.validator {
 				resp.Body.Close()
-				return errors.New("remote file changed while reading it")
+				return errChanged
 			}
 			// The server ignores Range: skip what was already read.
 			if _, err := io.CopyN(io.Discard, resp.Body, h.pos); err != nil {
@@ -195,7 +200,7 @@ func (h *httpReader) Close() error {
 }
 
 func retryable(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || errors.Is(err, errChanged) || errors.Is(err, errBadRange) {
 		return false
 	}
 	var se *statusError

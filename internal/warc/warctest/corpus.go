@@ -18,14 +18,15 @@ import (
 // Page is one real HTML page of the shared corpus.
 type Page struct {
 	File string // path of the .html.gz file
-	URL  string // the page's URL from the manifest, or a synthesised https://page-N.<set>.example/ URL
+	URL  string // the page's URL from the manifest, or a synthesised https://page-N.<set>.example/
 	Host string // URL's host
 	HTML []byte // the page, decompressed
 }
 
 // LoadPages reads up to limit pages (all when limit <= 0) of one corpus
 // set, e.g. "../../../shared/corpus/html/trafilatura", in manifest order.
-// Pages without a URL in the manifest get a unique synthetic one. It
+// Pages without a usable http(s) URL in the manifest get a unique
+// synthetic one. It
 // returns an error wrapping fs.ErrNotExist when the set is absent, so
 // callers can skip.
 func LoadPages(dir string, limit int) ([]Page, error) {
@@ -48,12 +49,10 @@ func LoadPages(dir string, limit int) ([]Page, error) {
 			break
 		}
 		p := Page{File: filepath.Join(dir, row[0]), URL: row[1]}
-		if p.URL == "" {
-			p.URL = fmt.Sprintf("https://page-%d.%s.example/", i+1, set)
-		}
 		u, err := url.Parse(p.URL)
-		if err != nil || u.Host == "" {
-			return nil, fmt.Errorf("load pages %s: row %d: bad url %q", dir, i+2, p.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+			p.URL = fmt.Sprintf("https://page-%d.%s.example/", i+1, set)
+			u, _ = url.Parse(p.URL)
 		}
 		p.Host = strings.ToLower(u.Hostname())
 		if p.HTML, err = gunzipFile(p.File); err != nil {

@@ -1,0 +1,196 @@
+package warc
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+func servoSources(t *testing.T) []Source {
+	t.Helper()
+	srcs, _, err := Expand(context.Background(), []string{filepath.Join(corpusDir, "servo-warc-tests")}, "", Options{})
+	if errors.Is(err, ErrNoInput) {
+		t.Skip("servo-warc-tests not found")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srcs
+}
+
+// collector records what a Scan reports; safe for concurrent use.
+type collector struct {
+	mu      sync.Mutex
+	seen    map[string]int // Ref -> times handled
+	obs     int
+	commits map[string][]int64
+	done    map[string]int
+	doneErr map[string]error
+}
+
+func newCollector() *collector {
+	return &collector{seen: map[string]int{}, commits: map[string][]int64{}, done: map[string]int{}, doneErr: map[string]error{}}
+}
+
+func (c *collector) options(workers int) ScanOptions {
+	return ScanOptions{
+		Workers: workers,
+		Files:   2,
+		Commit: func(src Source, off int64) {
+			c.mu.Lock()
+			c.commits[src.Name] = append(c.commits[src.Name], off)
+			c.mu.Unlock()
+		},
+		SourceDone: func(src Source, st Stats, err error) {
+			c.mu.Lock()
+			c.done[src.Name]++
+			c.doneErr[src.Name] = err
+			c.mu.Unlock()
+		},
+	}
+}
+
+func (c *collector) handle(_ context.Context, it *Item) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seen[it.Record.Ref()]++
+	if it.Observation != nil {
+		c.obs++
+	}
+	return nil
+}
+
+func TestScanServo(t *testing.T) {
+	srcs := servoSources(t)
+	missing := Source{Name: filepath.Join(t.TempDir(), "gone.warc.gz"), Kind: SourceFile}
+	srcs = append(srcs, missing)
+	c := newCollector()
+	st, err := Scan(context.Background(), srcs, c.options(2), c.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.RecordTotal() != 2884 || st.Records[TypeResponse] != 1442 || int64(len(c.seen)) != 2884 {
+		t.Errorf("stats %v, %d distinct records handled; want 2884", st, len(c.seen))
+	}
+	for ref, n := range c.seen {
+		if n != 1 {
+			t.Errorf("%s handled %d times", ref, n)
+		}
+	}
+	if c.obs != 1442 {
+		t.Errorf("%d observations, want 1442", c.obs)
+	}
+	if st.Sources != int64(len(srcs)) || st.Problems[KindOpenError] != 1 || st.ProblemTotal() != 1 {
+		t.Errorf("sources %d, problems %v", st.Sources, st.Problems)
+	}
+	var size int64
+	for _, s := range srcs {
+		if c.done[s.Name] != 1 {
+			t.Errorf("%s: SourceDone called %d times", s.Name, c.done[s.Name])
+		}
+		if s == missing {
+			var p *Problem
+			if !errors.As(c.doneErr[s.Name], &p) || p.Kind != KindOpenError || len(c.commits[s.Name]) != 0 {
+				t.Errorf("missing source: %v, commits %v", c.doneErr[s.Name], c.commits[s.Name])
+			}
+			continue
+		}
+		fi, err := os.Stat(s.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size += fi.Size()
+		cs := c.commits[s.Name]
+		for i := 1; i < len(cs); i++ {
+			if cs[i] <= cs[i-1] {
+				t.Errorf("%s: commits not increasing: %v", s.Name, cs)
+				break
+			}
+		}
+		if len(cs) == 0 || cs[len(cs)-1] != fi.Size() {
+			t.Errorf("%s: last commit %v, want the file size %d", s.Name, cs, fi.Size())
+		}
+	}
+	if st.Bytes != size {
+		t.Errorf("bytes %d, want %d", st.Bytes, size)
+	}
+}
+
+var errCrash = errors.New("crash")
+
+// TestScanResumeAfterCrash stops a scan abruptly and resumes it from the
+// committed offsets: every record before a committed offset was handled in
+// the first run, and no record is lost over both runs.
+func TestScanResumeAfterCrash(t *testing.T) {
+	srcs := servoSources(t)
+	var all []*Record
+	for _, s := range srcs {
+		data, err := os.ReadFile(s.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, _ := readAllRecords(t, s.Name, data, Options{})
+		all = append(all, recs...)
+	}
+	for _, crashAfter := range []int{1, 300, 1500} {
+		c := newCollector()
+		n := 0
+		crashing := func(ctx context.Context, it *Item) error {
+			c.mu.Lock()
+			n++
+			stop := n > crashAfter
+			c.mu.Unlock()
+			if stop {
+				return errCrash
+			}
+			return c.handle(ctx, it)
+		}
+		if _, err := Scan(context.Background(), srcs, c.options(2), crashing); !errors.Is(err, errCrash) {
+			t.Fatalf("first run: %v", err)
+		}
+		committed := map[string]int64{}
+		for name, cs := range c.commits {
+			committed[name] = cs[len(cs)-1]
+		}
+		for _, r := range all {
+			if r.Offset < committed[r.File] && c.seen[r.Ref()] == 0 {
+				t.Fatalf("crash after %d: %s is before the commit %d but was not handled", crashAfter, r.Ref(), committed[r.File])
+			}
+		}
+		first := len(c.seen)
+		opt := c.options(2)
+		opt.Start = func(s Source) int64 { return committed[s.Name] }
+		if _, err := Scan(context.Background(), srcs, opt, c.handle); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.seen) != len(all) {
+			t.Errorf("crash after %d: %d distinct records over both runs, want %d", crashAfter, len(c.seen), len(all))
+		}
+		dups := 0
+		for _, k := range c.seen {
+			dups += k - 1
+		}
+		t.Logf("crash after %d: %d handled in the first run, %d handled again after resuming", crashAfter, first, dups)
+	}
+}
+
+func TestScanCancel(t *testing.T) {
+	srcs := servoSources(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	var mu sync.Mutex
+	_, err := Scan(ctx, srcs, ScanOptions{Workers: 2}, func(context.Context, *Item) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if n++; n == 10 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v", err)
+	}
+}
