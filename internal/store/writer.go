@@ -72,7 +72,7 @@ type Writer struct {
 
 	// Owned by the goroutine.
 	seed maphash.Seed
-	seen map[int64]map[uint64]struct{} // per scan: hashes of stored targets
+	seen map[int64]*hashSet // per scan: hashes of stored targets
 }
 
 type item struct {
@@ -106,7 +106,7 @@ func (s *Store) NewWriter(opts WriterOptions) (*Writer, error) {
 		in:   make(chan item, opts.QueueSize),
 		done: make(chan struct{}),
 		seed: maphash.MakeSeed(),
-		seen: map[int64]map[uint64]struct{}{},
+		seen: map[int64]*hashSet{},
 	}
 	s.writer = w
 	go w.run()
@@ -281,7 +281,7 @@ func (w *Writer) add(b *batch, it item) error {
 	if err != nil {
 		return err
 	}
-	_, suspect := seen[maphash.String(w.seed, r.Target)]
+	suspect := seen.has(maphash.String(w.seed, r.Target))
 	b.pending[key] = struct{}{}
 	b.results = append(b.results, r)
 	b.suspect = append(b.suspect, suspect)
@@ -291,20 +291,21 @@ func (w *Writer) add(b *batch, it item) error {
 
 // seenSet returns the hashes of the targets stored for a scan, loading them
 // from the table the first time the scan is written.
-func (w *Writer) seenSet(scanID int64) (map[uint64]struct{}, error) {
-	if m, ok := w.seen[scanID]; ok {
-		return m, nil
+func (w *Writer) seenSet(scanID int64) (*hashSet, error) {
+	if h, ok := w.seen[scanID]; ok {
+		return h, nil
 	}
-	m := map[uint64]struct{}{}
+	var hashes []uint64
 	err := w.s.EachStoredTarget(context.Background(), scanID, func(target string, _ int) error {
-		m[maphash.String(w.seed, target)] = struct{}{}
+		hashes = append(hashes, maphash.String(w.seed, target))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	w.seen[scanID] = m
-	return m, nil
+	h := newHashSet(hashes)
+	w.seen[scanID] = h
+	return h, nil
 }
 
 // commit stores a batch in one transaction.
@@ -339,7 +340,7 @@ func (w *Writer) commit(b *batch) error {
 		return err
 	}
 	for _, r := range b.results {
-		w.seen[r.ScanID][maphash.String(w.seed, r.Target)] = struct{}{}
+		w.seen[r.ScanID].add(maphash.String(w.seed, r.Target))
 	}
 	w.stats.results.Add(int64(len(b.results)))
 	w.stats.detections.Add(n.detections)
@@ -409,17 +410,33 @@ func (w *Writer) dropStored(ctx context.Context, b *batch) error {
 	return nil
 }
 
-// nextIDs draws n values from a sequence.
+// nextIDs draws n values from a sequence. The Writer is normally its only
+// user, so a draw is usually one consecutive range and comes back as one row
+// (min, max); when another transaction drew at the same time, it draws again
+// (gaps are harmless) and finally reads the values one by one.
 func nextIDs(ctx context.Context, conn *sql.Conn, seq string, n int) ([]int64, error) {
 	if n == 0 {
 		return nil, nil
+	}
+	ids := make([]int64, 0, n)
+	for range 3 {
+		var lo, hi int64
+		err := conn.QueryRowContext(ctx, `SELECT min(v), max(v) FROM (SELECT nextval('`+seq+`') AS v FROM range(?))`, n).Scan(&lo, &hi)
+		if err != nil {
+			return nil, fmt.Errorf("allocate ids: %w", err)
+		}
+		if hi-lo+1 == int64(n) {
+			for v := lo; v <= hi; v++ {
+				ids = append(ids, v)
+			}
+			return ids, nil
+		}
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT nextval('`+seq+`') FROM range(?)`, n)
 	if err != nil {
 		return nil, fmt.Errorf("allocate ids: %w", err)
 	}
 	defer rows.Close()
-	ids := make([]int64, 0, n)
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {

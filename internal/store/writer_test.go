@@ -159,3 +159,59 @@ func TestWriterErrorIsSticky(t *testing.T) {
 		t.Errorf("%d results stored from a failed transaction", n)
 	}
 }
+
+// TestNextIDsNotConsecutive uses a sequence that steps by 2, as if another
+// transaction drew values in between: nextIDs must fall back to reading
+// every value.
+func TestNextIDsNotConsecutive(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	conn, err := s.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `CREATE SEQUENCE step2 START 10 INCREMENT BY 2`); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := nextIDs(ctx, conn, "step2", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if seen[id] || id%2 != 0 {
+			t.Fatalf("ids %v", ids)
+		}
+		seen[id] = true
+	}
+	if len(ids) != 5 {
+		t.Fatalf("ids %v", ids)
+	}
+	ids, err = nextIDs(ctx, conn, "result_rid_seq", 4)
+	if err != nil || len(ids) != 4 || ids[3]-ids[0] != 3 {
+		t.Fatalf("consecutive ids %v, %v", ids, err)
+	}
+}
+
+func TestHashSet(t *testing.T) {
+	h := newHashSet([]uint64{9, 3, 3, 7})
+	want := map[uint64]bool{3: true, 7: true, 9: true}
+	for x := uint64(0); x < 20000; x += 3 {
+		h.add(x * 7919)
+		want[x*7919] = true
+	}
+	for x := uint64(0); x < 200000; x++ {
+		if h.has(x) != want[x] {
+			t.Fatalf("has(%d) = %v", x, h.has(x))
+		}
+	}
+	if h.len() != len(want) {
+		t.Errorf("len %d, want %d", h.len(), len(want))
+	}
+	var zero hashSet
+	zero.add(5)
+	if !zero.has(5) || zero.has(6) {
+		t.Error("zero value set")
+	}
+}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aicensus/aicensus/internal/model"
@@ -87,5 +88,53 @@ func TestFill(t *testing.T) {
 	}
 	if st := w.Stats(); st.Results+st.Duplicates != 2 {
 		t.Errorf("writer after fill: %+v", st)
+	}
+}
+
+func TestFillArchive(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "archive.duckdb"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sc, err := FillArchive(ctx, s, ArchiveOptions{Pages: 20000, Targets: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cps, err := s.Checkpoints(ctx, sc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cps) != 16 {
+		t.Errorf("%d checkpoints", len(cps))
+	}
+	st, err := s.FinalizeArchiveScan(ctx, sc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Pages != 20000 || st.Results != 500 || st.Detections == 0 || st.Evidence == 0 {
+		t.Errorf("finalize %+v", st)
+	}
+	var pages int64
+	if err := s.DB().QueryRow(`SELECT sum(pages) FROM results WHERE scan_id = ?`, sc.ID).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if pages != 20000 {
+		t.Errorf("results aggregate %d pages", pages)
+	}
+	// Every detection's evidence names its record.
+	err = s.Results(ctx, sc.ID, func(r model.Result) error {
+		for _, d := range r.Detections {
+			for _, e := range d.Evidence {
+				if !strings.Contains(e.Location, ".warc.gz@") {
+					t.Fatalf("%s %s: evidence location %q names no record", r.Target, d.Technology, e.Location)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
