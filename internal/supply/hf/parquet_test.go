@@ -57,8 +57,8 @@ func TestLoadParquetSchemas(t *testing.T) {
 			authors: []string{"a", "c"}, sources: 3,
 		},
 		{
-			name: "date createdAt, numeric strings",
-			query: `SELECT * FROM (VALUES ('a/b', '12', DATE '2024-02-01'), ('c/d', 'x', DATE '1969-12-31')) t(id, likes, created_at)`,
+			name:      "date createdAt, numeric strings",
+			query:     `SELECT * FROM (VALUES ('a/b', '12', DATE '2024-02-01'), ('c/d', 'x', DATE '1969-12-31')) t(id, likes, created_at)`,
 			downloads: []int64{Missing, Missing}, allTime: []int64{Missing, Missing}, created: []int64{1706745600, -86400},
 			authors: []string{"a", "c"}, sources: 2,
 		},

@@ -284,7 +284,9 @@ func hash(s string) uint64 {
 	return h
 }
 
-func sha(repo string, n int) string { return fmt.Sprintf("%016x%016x%08x", hash(repo), hash(repo+strconv.Itoa(n)), uint32(n)) }
+func sha(repo string, n int) string {
+	return fmt.Sprintf("%016x%016x%08x", hash(repo), hash(repo+strconv.Itoa(n)), uint32(n))
+}
 
 // Mix writes n events with the approximate type mix of a GH Archive hour
 // (PushEvent ≈ 55%, CreateEvent 12%, PullRequestEvent 7%, WatchEvent 6%,
