@@ -3,6 +3,7 @@ package fetch
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -28,8 +29,9 @@ const zstdMaxWindow = 8 << 20
 // read, instead of ending quietly like io.LimitReader: a decoder fed from it
 // then reports the cap, not a truncated stream.
 type capReader struct {
-	r io.Reader
-	n int64 // bytes still allowed
+	r   io.Reader
+	n   int64 // bytes still allowed
+	err error // the first error other than io.EOF, kept to tell wire faults from decoding faults
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
@@ -42,10 +44,25 @@ func (c *capReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n -= int64(n)
 	if c.n < 0 {
-		return n - int(-c.n), ErrBodyTooLarge
+		n, err = n-int(-c.n), ErrBodyTooLarge
+	}
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
 	}
 	return n, err
 }
+
+// DecodeError is a body whose Content-Encoding could not be undone: corrupt
+// or truncated compressed data that arrived intact. It maps to http-error.
+type DecodeError struct {
+	Encoding string
+	Err      error
+}
+
+func (e *DecodeError) Error() string { return fmt.Sprintf("decode %s body: %v", e.Encoding, e.Err) }
+
+// Unwrap returns the decoder's error.
+func (e *DecodeError) Unwrap() error { return e.Err }
 
 // readBody reads a response body, undoing its Content-Encoding, and returns
 // at most limit decoded bytes. The wire bytes are capped at limit as well. If
@@ -56,11 +73,12 @@ func readBody(body io.Reader, contentEncoding string, limit int64) ([]byte, erro
 	if len(encs) > maxEncodings {
 		return nil, fmt.Errorf("content-encoding %q: more than %d layers", contentEncoding, maxEncodings)
 	}
-	var r io.Reader = &capReader{r: body, n: limit}
+	wire := &capReader{r: body, n: limit}
+	var r io.Reader = wire
 	for i := len(encs) - 1; i >= 0; i-- {
 		dec, closeFn, err := decoder(encs[i], r)
 		if err != nil {
-			return nil, fmt.Errorf("decode %s: %w", encs[i], err)
+			return nil, bodyError(wire, &DecodeError{Encoding: encs[i], Err: err})
 		}
 		if closeFn != nil {
 			defer closeFn()
@@ -68,15 +86,23 @@ func readBody(body io.Reader, contentEncoding string, limit int64) ([]byte, erro
 		r = dec
 	}
 	var buf bytes.Buffer
-	n, err := buf.ReadFrom(&capReader{r: r, n: limit})
-	out := buf.Bytes()
-	if n > limit {
-		out = out[:limit]
+	_, err := buf.ReadFrom(&capReader{r: r, n: limit})
+	switch {
+	case err == nil:
+		return buf.Bytes(), nil
+	case errors.Is(err, ErrBodyTooLarge) || len(encs) == 0:
+		return buf.Bytes(), bodyError(wire, err)
 	}
-	if err != nil {
-		return out, fmt.Errorf("read body: %w", err)
+	return buf.Bytes(), bodyError(wire, &DecodeError{Encoding: contentEncoding, Err: err})
+}
+
+// bodyError prefers the wire's own failure (reset, timeout, cap) over what
+// a decoder made of it.
+func bodyError(wire *capReader, err error) error {
+	if wire.err != nil && !errors.Is(err, ErrBodyTooLarge) {
+		err = wire.err
 	}
-	return out, nil
+	return fmt.Errorf("read body: %w", err)
 }
 
 // parseEncodings splits a Content-Encoding value, dropping identity.

@@ -111,6 +111,8 @@ func StatusOf(err error) model.Status {
 		return connectStatus(connErr.Err)
 	case isTLSError(err):
 		return model.StatusTLSError
+	case errors.As(err, new(*DecodeError)):
+		return model.StatusHTTPError
 	case isTimeout(err):
 		return model.StatusTimeout
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF),
