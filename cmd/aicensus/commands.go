@@ -8,5 +8,6 @@ func subcommands(g *globalOptions) []*cobra.Command {
 	return []*cobra.Command{
 		newVersionCommand(),
 		newExportCommand(g),
+		newTestfarmCommand(g),
 	}
 }

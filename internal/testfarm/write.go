@@ -44,28 +44,37 @@ func (f *Farm) WriteDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("testfarm write %s: %w", dir, err)
 	}
-	write := func(name string, fill func(w *bufio.Writer) error) (err error) {
-		fh, err := os.Create(filepath.Join(dir, name))
+	// Each file appears whole (temp file, then rename), and farm.env comes
+	// last: scripts may wait for it as the "ready" signal.
+	write := func(name string, fill func(w *bufio.Writer) error) error {
+		path := filepath.Join(dir, name)
+		fh, err := os.Create(path + ".tmp")
 		if err != nil {
 			return fmt.Errorf("testfarm write %s: %w", name, err)
 		}
-		defer func() { err = errors.Join(err, fh.Close()) }()
 		w := bufio.NewWriter(fh)
-		if err := fill(w); err != nil {
+		err = errors.Join(fill(w), w.Flush(), fh.Close())
+		if err == nil {
+			err = os.Rename(path+".tmp", path)
+		}
+		if err != nil {
 			return fmt.Errorf("testfarm write %s: %w", name, err)
 		}
-		return w.Flush()
+		return nil
 	}
-	return errors.Join(
+	err := errors.Join(
 		write(FileCA, func(w *bufio.Writer) error { _, err := w.Write(f.ca.pem); return err }),
 		write(FileDomains, func(w *bufio.Writer) error {
 			_, err := w.WriteString(strings.Join(f.Domains(), "\n") + "\n")
 			return err
 		}),
 		write(FileTruth, func(w *bufio.Writer) error { return WriteTruth(w, f.plan.truth) }),
-		write(FileEnv, func(w *bufio.Writer) error {
-			_, err := w.WriteString(strings.Join(f.Env(dir), "\n") + "\n")
-			return err
-		}),
 	)
+	if err != nil {
+		return err
+	}
+	return write(FileEnv, func(w *bufio.Writer) error {
+		_, err := w.WriteString(strings.Join(f.Env(dir), "\n") + "\n")
+		return err
+	})
 }
