@@ -434,3 +434,21 @@ func TestFetchAllowlistPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestDialerControl checks the last line of defence on its own: the
+// dialer's Control hook refuses a forbidden socket address even when asked
+// to dial it directly.
+func TestDialerControl(t *testing.T) {
+	internal, iport := listenOn127002(t, 0)
+	c, err := New(Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.dialer.DialContext(context.Background(), "tcp", fmt.Sprintf("127.0.0.2:%d", iport))
+	if !errors.Is(err, ErrBlockedPrivate) {
+		t.Fatalf("dial 127.0.0.2: %v, want ErrBlockedPrivate", err)
+	}
+	if internal.n.Load() != 0 {
+		t.Fatal("the connection was made")
+	}
+}

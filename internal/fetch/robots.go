@@ -125,38 +125,45 @@ func (c *Client) robotsFor(ctx context.Context, u *url.URL) *robotsRules {
 	}
 }
 
-// fetchRobots gets origin/robots.txt and applies RFC 9309 section 2.3.1:
-// 2xx is parsed (at most RobotsMaxBytes of it); 4xx, or redirects beyond
-// the limit, mean no rules; 5xx and network failures mean "unreachable",
-// which disallows everything. A body that does not parse also disallows
-// everything (robotstxt rejects it whole; being careful costs only scripts).
+// fetchRobots gets origin/robots.txt (following up to MaxRedirects
+// redirects, at most RobotsMaxBytes of body) and interprets the answer with
+// robotsFromResponse.
 func (c *Client) fetchRobots(ctx context.Context, origin string) *robotsRules {
-	now := time.Now()
 	res := c.get(ctx, origin+"/robots.txt", getOptions{limit: c.opts.RobotsMaxBytes, accept: "text/plain,*/*;q=0.5"})
-	switch {
-	case errors.Is(res.err, ErrTooManyRedirects), errors.Is(res.err, ErrRedirectLoop):
-		return &robotsRules{fetched: now}
-	case res.resp == nil:
-		return &robotsRules{deny: true, fetched: now}
+	code := 0
+	if res.resp != nil {
+		code = res.resp.StatusCode
 	}
-	code := res.resp.StatusCode
+	r := robotsFromResponse(code, res.body, res.err)
+	r.fetched = time.Now()
+	return r
+}
+
+// robotsFromResponse applies RFC 9309 section 2.3.1 to a robots.txt fetch
+// that ended with HTTP status code (0: no response), body and err: 2xx is
+// parsed (a body cut at the size cap is parsed as far as it goes); 4xx, or
+// more redirects than allowed, mean no rules; 5xx and network failures mean
+// "unreachable", which disallows everything. A body that robotstxt cannot
+// parse also disallows everything (robotstxt rejects a file whole; erring
+// this way only costs scripts).
+func robotsFromResponse(code int, body []byte, err error) *robotsRules {
 	switch {
+	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, ErrRedirectLoop):
+		return &robotsRules{}
 	case code >= 200 && code < 300:
-		if res.err != nil && !errors.Is(res.err, ErrBodyTooLarge) {
-			return &robotsRules{deny: true, fetched: now}
+		if err != nil && !errors.Is(err, ErrBodyTooLarge) {
+			return &robotsRules{deny: true}
 		}
-		data, err := robotstxt.FromStatusAndBytes(http.StatusOK, res.body)
-		if err != nil {
-			return &robotsRules{deny: true, body: res.body, fetched: now}
+		data, perr := robotstxt.FromStatusAndBytes(http.StatusOK, body)
+		if perr != nil {
+			return &robotsRules{deny: true, body: body}
 		}
-		return &robotsRules{data: data, body: res.body, fetched: now}
-	case code >= 400 && code < 500:
-		return &robotsRules{fetched: now}
-	case code >= 300 && code < 400:
-		// A 3xx without a usable Location: treat as unavailable.
-		return &robotsRules{fetched: now}
+		return &robotsRules{data: data, body: body}
+	case code >= 300 && code < 500:
+		// 4xx: no rules. A 3xx without a usable Location: unavailable too.
+		return &robotsRules{}
 	}
-	return &robotsRules{deny: true, fetched: now}
+	return &robotsRules{deny: true}
 }
 
 // robotsPath is the part of u that robots.txt rules match: the escaped path
