@@ -223,13 +223,17 @@ func (w *Writer) IssueComment(repo string, number int, login string, onPR bool) 
 	w.envelope("IssueCommentEvent", login, repo, b)
 }
 
-// Push writes a PushEvent by actor with commits (dropped when Trimmed).
-func (w *Writer) Push(repo, actor string, commits []Commit) {
+// Push writes a PushEvent to main by actor with commits (dropped when
+// Trimmed).
+func (w *Writer) Push(repo, actor string, commits []Commit) { w.PushTo(repo, actor, "main", commits) }
+
+// PushTo writes a PushEvent to branch.
+func (w *Writer) PushTo(repo, actor, branch string, commits []Commit) {
 	b := []byte(`{"repository_id":` + strconv.FormatInt(repoID(repo), 10) + `,"push_id":` + strconv.FormatInt(w.nextID+1, 10) + `,`)
 	if !w.Trimmed {
 		b = append(b, `"size":`+strconv.Itoa(len(commits))+`,"distinct_size":`+strconv.Itoa(len(commits))+`,`...)
 	}
-	b = append(b, `"ref":"refs/heads/main","head":"`+sha(repo, len(commits))+`","before":"`+sha(repo, -len(commits))+`"`...)
+	b = append(b, `"ref":"refs/heads/`+branch+`","head":"`+sha(repo, len(commits))+`","before":"`+sha(repo, -len(commits))+`"`...)
 	if !w.Trimmed {
 		b = append(b, `,"commits":[`...)
 		for i, c := range commits {
