@@ -299,7 +299,9 @@ func (r *Reader) item(rec record) (Item, bool) {
 			r.stats.Duplicates++
 			return Item{}, false
 		}
-		r.seen[t.Host] = struct{}{}
+		// Clone: t.Host points into the whole line, which the set must
+		// not keep alive (a CSV line can be hundreds of bytes).
+		r.seen[strings.Clone(t.Host)] = struct{}{}
 	}
 	r.stats.Items++
 	return Item{Line: r.line, Raw: cut(raw), Target: t}, true
