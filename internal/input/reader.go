@@ -120,7 +120,7 @@ type Reader struct {
 	closer io.Closer
 	format Format
 	column int // 0-based CSV/TSV column
-	seen   map[string]struct{}
+	seen   *hostSet
 	stats  Stats
 	line   int
 	// pending is a first record read during detection and not yet yielded.
@@ -171,7 +171,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	br := bufio.NewReaderSize(src, opts.MaxLineBytes+2)
 	rd := &Reader{opts: opts, br: br, format: opts.Format}
 	if !opts.KeepDuplicates {
-		rd.seen = make(map[string]struct{})
+		rd.seen = newHostSet()
 	}
 	if err := rd.detect(); err != nil {
 		return nil, err
@@ -294,14 +294,9 @@ func (r *Reader) item(rec record) (Item, bool) {
 	if err != nil {
 		return r.invalid(raw, err), true
 	}
-	if r.seen != nil {
-		if _, dup := r.seen[t.Host]; dup {
-			r.stats.Duplicates++
-			return Item{}, false
-		}
-		// Clone: t.Host points into the whole line, which the set must
-		// not keep alive (a CSV line can be hundreds of bytes).
-		r.seen[strings.Clone(t.Host)] = struct{}{}
+	if r.seen != nil && !r.seen.add(t.Host) {
+		r.stats.Duplicates++
+		return Item{}, false
 	}
 	r.stats.Items++
 	return Item{Line: r.line, Raw: cut(raw), Target: t}, true
