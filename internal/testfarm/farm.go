@@ -38,6 +38,9 @@ type Farm struct {
 	dir    string
 	ownDir bool
 
+	clientOnce sync.Once
+	client     *http.Client
+
 	bombOnce  sync.Once
 	bombBytes []byte
 	bombErr   error
@@ -186,6 +189,7 @@ func listenUDPTCP() (net.PacketConn, net.Listener, error) {
 // and without Start.
 func (f *Farm) Close() error {
 	f.stop()
+	f.HTTPClient().CloseIdleConnections()
 	err := f.group.Wait()
 	if f.ownDir {
 		err = errors.Join(err, os.RemoveAll(f.dir))
@@ -288,18 +292,23 @@ func (f *Farm) DialContext(ctx context.Context, network, addr string) (net.Conn,
 	return d.DialContext(ctx, network, net.JoinHostPort(host, port))
 }
 
-// HTTPClient returns a client that trusts the farm CA, dials through
-// DialContext and does not follow redirects (tests inspect them).
+// HTTPClient returns the farm's shared client: it trusts the farm CA, dials
+// through DialContext, keeps connections alive, does not decompress and
+// does not follow redirects (tests inspect them). Clone its Transport to
+// change settings.
 func (f *Farm) HTTPClient() *http.Client {
-	return &http.Client{
-		Transport: &http.Transport{
-			DialContext:        f.DialContext,
-			TLSClientConfig:    &tls.Config{RootCAs: f.CertPool()},
-			DisableCompression: true,
-			ForceAttemptHTTP2:  false,
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	f.clientOnce.Do(func() {
+		f.client = &http.Client{
+			Transport: &http.Transport{
+				DialContext:         f.DialContext,
+				TLSClientConfig:     &tls.Config{RootCAs: f.CertPool()},
+				DisableCompression:  true,
+				MaxIdleConnsPerHost: 8,
+			},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	})
+	return f.client
 }
 
 func (f *Farm) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {

@@ -28,7 +28,7 @@ const (
 	KindSlowLoris        Kind = "slow-loris"         // headers, then one body byte every SlowInterval
 	KindResetMidBody     Kind = "reset-mid-body"     // TCP reset after part of the body
 	KindHugeBody         Kind = "huge-body"          // a 50 MiB body
-	KindGzipBomb         Kind = "gzip-bomb"          // ~100 KiB gzip that inflates to BombSize
+	KindGzipBomb         Kind = "gzip-bomb"          // ~130 KB of gzip that inflates to BombSize
 	KindRedirectLoop     Kind = "redirect-loop"      // / -> /loop -> / ...
 	KindRedirectChain    Kind = "redirect-chain"     // three redirects, then a page
 	KindRedirectLoopback Kind = "redirect-loopback"  // redirect to http://127.0.0.2:<http port>/
