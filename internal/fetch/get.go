@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -124,6 +125,13 @@ func (c *Client) get(ctx context.Context, rawURL string, o getOptions) getResult
 		Transport: c.rt,
 		Jar:       o.jar,
 		CheckRedirect: func(next *http.Request, via []*http.Request) error {
+			// Finish the redirect response now rather than after this
+			// returns (net/http's order): that frees its host and IP
+			// slots before a robots.txt check needs them.
+			if prev := next.Response; prev != nil {
+				io.CopyN(io.Discard, prev.Body, 4<<10)
+				prev.Body.Close()
+			}
 			res.redirects = res.redirects[:0]
 			for _, v := range via {
 				res.redirects = append(res.redirects, v.URL.String())

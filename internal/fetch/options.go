@@ -101,9 +101,11 @@ type Options struct {
 	// (default DefaultCDNs; "." prefix matches subdomains).
 	CDNs []string
 
-	// PerHost caps concurrent requests to one host name (default 2).
+	// PerHost caps concurrent requests to one host name (default 2;
+	// negative: unlimited).
 	PerHost int
-	// PerIP caps concurrent connections to one IP address (default 8).
+	// PerIP caps concurrent connections to one IP address (default 8;
+	// negative: unlimited).
 	PerIP int
 	// Rate caps requests per second over the whole Client (0: no cap).
 	Rate float64

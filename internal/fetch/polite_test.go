@@ -420,3 +420,35 @@ func TestScriptLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestStrictRobotsWithSingleSlots follows a redirect to another origin on
+// the same host and IP with one slot per host and per IP: the robots.txt
+// check for the new origin must not wait for the slot the redirect response
+// holds.
+func TestStrictRobotsWithSingleSlots(t *testing.T) {
+	f := newFarm(t, "one.test")
+	var robots atomic.Int64
+	f.handle("one.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/robots.txt":
+			robots.Add(1)
+			fmt.Fprint(w, "User-agent: *\nDisallow: /private/\n")
+		case r.TLS == nil:
+			http.Redirect(w, r, "https://one.test/home", http.StatusMovedPermanently)
+		default:
+			fmt.Fprint(w, "home")
+		}
+	}))
+	c := f.client(func(o *Options) {
+		o.PerHost, o.PerIP = 1, 1
+		o.StrictRobots = true
+		o.RequestTimeout = 3 * time.Second
+	})
+	res := c.get(context.Background(), "http://one.test/", getOptions{limit: 1 << 20, checkRobots: true})
+	if res.err != nil {
+		t.Fatalf("err %v", res.err)
+	}
+	if res.url != "https://one.test/home" || robots.Load() != 2 {
+		t.Errorf("url %s after %d robots.txt fetches; want https://one.test/home after 2 (one per origin)", res.url, robots.Load())
+	}
+}
