@@ -206,9 +206,9 @@ func (s *Store) FinalizeArchiveScan(ctx context.Context, scanID int64) (Finalize
 		return st, fmt.Errorf("finalize scan %d: %w", scanID, err)
 	}
 	defer tx.Rollback()
-	for _, q := range finalizeSQL(scanID) {
+	for i, q := range finalizeSQL(scanID) {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return st, fmt.Errorf("finalize scan %d: %w", scanID, err)
+			return st, fmt.Errorf("finalize scan %d: step %d: %w", scanID, i+1, err)
 		}
 	}
 	err = tx.QueryRowContext(ctx, `SELECT
@@ -251,54 +251,57 @@ func classRankSQL() string {
 func finalizeSQL(scanID int64) []string {
 	r := strings.NewReplacer("$SCAN", fmt.Sprint(scanID), "$RANKS", classRankSQL())
 	stmts := []string{
-		// One row per target, with its rid.
+		// One row per target, with its rid. k orders a target's pages by
+		// capture time, then pid (one HUGEINT: faster than a STRUCT key);
+		// ok pages rank above all others for url and http_status.
 		`CREATE OR REPLACE TEMP TABLE fin_res AS
 		SELECT nextval('result_rid_seq') AS rid, * FROM (
 			SELECT target,
 				min(domain) AS domain,
-				CASE WHEN bool_or(status = 'ok') THEN 'ok' ELSE arg_max(status, {'t': captured_at, 'p': pid}) END AS status,
-				CASE WHEN bool_or(status = 'ok') THEN NULL ELSE arg_max(error, {'t': captured_at, 'p': pid}) END AS error,
-				arg_max(url, {'ok': status = 'ok', 't': captured_at, 'p': pid}) AS url,
-				arg_max(http_status, {'ok': status = 'ok', 't': captured_at, 'p': pid}) AS http_status,
+				CASE WHEN bool_or(status = 'ok') THEN 'ok' ELSE arg_max(status, k) END AS status,
+				CASE WHEN bool_or(status = 'ok') THEN NULL ELSE arg_max(error, k) END AS error,
+				arg_max(url, k + ((status = 'ok')::HUGEINT << 120)) AS url,
+				arg_max(http_status, k + ((status = 'ok')::HUGEINT << 120)) AS http_status,
 				count(*) AS pages, min(captured_at) AS first_seen, max(captured_at) AS last_seen
-			FROM pages WHERE scan_id = $SCAN GROUP BY target ORDER BY target)`,
+			FROM (SELECT *, (coalesce(epoch_us(captured_at), 0)::HUGEINT << 64) + pid AS k FROM pages WHERE scan_id = $SCAN)
+			GROUP BY target ORDER BY target)`,
 		// Evidence: one row per distinct (signal, pattern, class, via) of a
-		// target's technology, from its earliest capture.
+		// target's technology, from its earliest capture. The Writer stored
+		// locations that name the record.
 		`CREATE OR REPLACE TEMP TABLE fin_ev AS
-		SELECT p.target, e.technology, e.signal, e.pattern, e.evidence_class, e.via,
-			coalesce(list_position($RANKS, e.evidence_class), 99) AS rank,
-			arg_min(e.match, {'t': p.captured_at, 'p': p.pid, 'i': e.pos}) AS match,
-			arg_min(CASE
-				WHEN p.ref IS NULL THEN coalesce(e.location, p.url)
-				WHEN e.location IS NULL THEN p.ref
-				WHEN contains(e.location, p.ref) THEN e.location
-				ELSE p.ref || ' ' || e.location END, {'t': p.captured_at, 'p': p.pid, 'i': e.pos}) AS location
-		FROM page_evidence e JOIN pages p ON p.pid = e.pid
-		WHERE e.scan_id = $SCAN AND p.scan_id = $SCAN
+		SELECT target, technology, signal, pattern, evidence_class, via,
+			coalesce(list_position($RANKS, evidence_class), 99) AS rank,
+			arg_min(match, k) AS match, arg_min(location, k) AS location
+		FROM (SELECT *, (coalesce(epoch_us(captured_at), 0)::HUGEINT << 64) + (pid::HUGEINT << 16) + pos AS k
+			FROM page_evidence WHERE scan_id = $SCAN)
 		GROUP BY ALL`,
-		// Detections: the union over pages, with rid, pos and classes.
+		// Detections: the union over pages, with rid, pos and classes. The
+		// catalog fields come from the technology's latest page.
 		`CREATE OR REPLACE TEMP TABLE fin_det AS
 		WITH agg AS (
-			SELECT p.target, d.technology,
-				arg_max(d.version, {'n': len(string_split(d.version, '.')), 'l': length(d.version), 't': p.captured_at, 'p': p.pid}) AS version,
-				arg_max(d.categories, {'t': p.captured_at, 'p': p.pid}) AS categories,
-				arg_max(d.open_source, {'t': p.captured_at, 'p': p.pid}) AS open_source,
-				arg_max(d.license, {'t': p.captured_at, 'p': p.pid}) AS license,
-				arg_max(d.ai, {'t': p.captured_at, 'p': p.pid}) AS ai,
-				max(d.confidence) AS confidence,
-				min(coalesce(list_position($RANKS, d.evidence_class), 99)) AS rank,
-				bool_or(d.running) AS running
-			FROM page_detections d JOIN pages p ON p.pid = d.pid
-			WHERE d.scan_id = $SCAN AND p.scan_id = $SCAN
-			GROUP BY p.target, d.technology),
+			SELECT target, technology,
+				arg_max(version, (least(len(string_split(version, '.')), 63)::HUGEINT << 120)
+					+ (least(length(version), 255)::HUGEINT << 112) + k) AS version,
+				max(k) AS latest,
+				max(confidence) AS confidence,
+				min(coalesce(list_position($RANKS, evidence_class), 99)) AS rank,
+				bool_or(running) AS running
+			FROM (SELECT *, (coalesce(epoch_us(captured_at), 0)::HUGEINT << 48) + pid AS k
+				FROM page_detections WHERE scan_id = $SCAN)
+			GROUP BY target, technology),
+		cat AS (
+			SELECT (coalesce(epoch_us(captured_at), 0)::HUGEINT << 48) + pid AS latest, technology,
+				categories, open_source, license, ai
+			FROM page_detections WHERE scan_id = $SCAN),
 		cls AS (
 			SELECT target, technology, list(evidence_class ORDER BY rank) AS classes
 			FROM (SELECT DISTINCT target, technology, evidence_class, rank FROM fin_ev WHERE evidence_class IS NOT NULL)
 			GROUP BY target, technology)
-		SELECT r.rid, r.domain, r.status, a.*, cls.classes,
+		SELECT r.rid, r.domain, r.status, a.target, a.technology, a.version, c.categories, c.open_source,
+			c.license, c.ai, a.confidence, a.rank, a.running, cls.classes,
 			(row_number() OVER (PARTITION BY a.target ORDER BY a.rank, a.technology) - 1)::INTEGER AS pos,
 			CASE WHEN a.rank < 99 THEN $RANKS[a.rank] END AS evidence_class
-		FROM agg a JOIN fin_res r USING (target) LEFT JOIN cls USING (target, technology)`,
+		FROM agg a JOIN fin_res r USING (target) JOIN cat c USING (latest, technology) LEFT JOIN cls USING (target, technology)`,
 		// Replace earlier results of these targets.
 		`DELETE FROM evidence WHERE scan_id = $SCAN AND target IN (SELECT target FROM fin_res)`,
 		`DELETE FROM detections WHERE scan_id = $SCAN AND target IN (SELECT target FROM fin_res)`,

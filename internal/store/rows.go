@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -119,21 +120,35 @@ func appendPage(a *appenders, pid int64, pb *PageBatch, p *Page) error {
 		return err
 	}
 	for dpos, d := range p.Detections {
-		err := a.row("page_detections", pid, pb.ScanID, int32(dpos), d.Technology, nullStr(d.Version),
+		err := a.row("page_detections", pid, pb.ScanID, p.Target, nullTime(p.Time), int32(dpos), d.Technology, nullStr(d.Version),
 			nullList(d.Categories), d.OpenSource, nullStr(d.License), d.AI, int32(d.Confidence),
 			nullStr(string(strongest(d))), classList(d), d.Running())
 		if err != nil {
 			return err
 		}
 		for pos, e := range d.Evidence {
-			err := a.row("page_evidence", pid, pb.ScanID, d.Technology, int32(dpos), int32(pos), e.Signal,
-				nullStr(e.Pattern), nullStr(e.Match), nullStr(e.Location), nullStr(string(e.Class)), nullStr(e.Via))
+			err := a.row("page_evidence", pid, pb.ScanID, p.Target, nullTime(p.Time), d.Technology, int32(dpos), int32(pos),
+				e.Signal, nullStr(e.Pattern), nullStr(e.Match), nullStr(recordLocation(p, e.Location)), nullStr(string(e.Class)), nullStr(e.Via))
 			if err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// recordLocation makes a page's evidence location name the archive record:
+// the page's Ref, followed by where in the record when that says more.
+func recordLocation(p *Page, location string) string {
+	switch {
+	case p.Ref == "" && location == "":
+		return p.URL
+	case p.Ref == "" || strings.Contains(location, p.Ref):
+		return location
+	case location == "":
+		return p.Ref
+	}
+	return p.Ref + " " + location
 }
 
 // strongest returns the detection's class, or the strongest of its

@@ -125,6 +125,8 @@ func migration1() migration {
 		`CREATE TABLE page_detections (
 			pid            BIGINT NOT NULL,
 			scan_id        BIGINT NOT NULL,
+			target         VARCHAR NOT NULL,
+			captured_at    TIMESTAMP,
 			pos            INTEGER NOT NULL,
 			technology     VARCHAR NOT NULL,
 			version        VARCHAR,
@@ -140,6 +142,8 @@ func migration1() migration {
 		`CREATE TABLE page_evidence (
 			pid            BIGINT NOT NULL,
 			scan_id        BIGINT NOT NULL,
+			target         VARCHAR NOT NULL,
+			captured_at    TIMESTAMP,
 			technology     VARCHAR NOT NULL,
 			dpos           INTEGER NOT NULL,
 			pos            INTEGER NOT NULL,

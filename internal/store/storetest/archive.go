@@ -57,9 +57,9 @@ func FillArchive(ctx context.Context, s *store.Store, opts ArchiveOptions) (stor
 			make_timestamp(1761955200000000 + (hash(i, 1) % 31536000000000)::BIGINT),
 			'src' || (i % $SOURCES) || '.warc.gz', 'src' || (i % $SOURCES) || '.warc.gz@' || (i // $SOURCES) * 1000
 		FROM (SELECT i, 'd' || (hash(i, 2) % $TARGETS) || '.example' AS target FROM range($PAGES) t(i))`,
-		`INSERT INTO page_detections (pid, scan_id, pos, technology, version, categories, open_source, license, ai,
-			confidence, evidence_class, classes, running)
-		SELECT p.pid, $SCAN, k::INTEGER, t.name,
+		`INSERT INTO page_detections (pid, scan_id, target, captured_at, pos, technology, version, categories, open_source,
+			license, ai, confidence, evidence_class, classes, running)
+		SELECT p.pid, $SCAN, p.target, p.captured_at, k::INTEGER, t.name,
 			CASE WHEN hash(p.pid, k) % 3 = 0 THEN '1.' || (hash(p.pid, k) % 10) END,
 			t.categories, t.open_source, t.license, t.ai, (50 + hash(p.pid, k, 1) % 51)::INTEGER,
 			c.cls, [c.cls], c.cls IN ('self-hosted-app', 'page-embed', 'browser-api-call', 'header')
@@ -67,12 +67,13 @@ func FillArchive(ctx context.Context, s *store.Store, opts ArchiveOptions) (stor
 			LATERAL (SELECT (['page-embed', 'csp', 'header', 'dns-verification'])[1 + (hash(p.pid, k, 2) % 4)::INTEGER] AS cls) c
 		JOIN st_tech t ON t.tk = (hash(p.target) + k) % $NTECH
 		WHERE p.scan_id = $SCAN AND p.status = 'ok' AND hash(p.pid, 3) % 1000000 < $RATE`,
-		`INSERT INTO page_evidence (pid, scan_id, technology, dpos, pos, signal, pattern, match, location, evidence_class, via)
-		SELECT d.pid, $SCAN, d.technology, d.pos, j::INTEGER, 'scriptSrc',
+		`INSERT INTO page_evidence (pid, scan_id, target, captured_at, technology, dpos, pos, signal, pattern, match,
+			location, evidence_class, via)
+		SELECT d.pid, $SCAN, d.target, d.captured_at, d.technology, d.pos, j::INTEGER, 'scriptSrc',
 			lower(replace(d.technology, ' ', '')) || '\.com/' || j, lower(replace(d.technology, ' ', '')) || '.com/' || j,
-			NULL, d.evidence_class, 'static'
-		FROM page_detections d, range(1 + (hash(d.pid, d.pos) % 2)::INTEGER) e(j)
-		WHERE d.scan_id = $SCAN`,
+			p.ref, d.evidence_class, 'static'
+		FROM page_detections d JOIN pages p ON p.pid = d.pid, range(1 + (hash(d.pid, d.pos) % 2)::INTEGER) e(j)
+		WHERE d.scan_id = $SCAN AND p.scan_id = $SCAN`,
 		`INSERT INTO checkpoints (scan_id, source, next_offset, done, pages, counters, updated_at)
 		SELECT $SCAN, source, max(pid) * 1000, true, count(*), '{"records": ' || count(*) || '}', now()::TIMESTAMP
 		FROM pages WHERE scan_id = $SCAN GROUP BY source`,
