@@ -32,6 +32,7 @@ type Error struct {
 	Err    error        // the cause; may be nil
 }
 
+// Error describes the failed question and its status.
 func (e *Error) Error() string {
 	msg := sentinel(e.Status).Error()
 	if e.Err != nil {

@@ -200,8 +200,10 @@ func (f *Farm) Close() error {
 // Done is closed when the farm stops serving.
 func (f *Farm) Done() <-chan struct{} { return f.done }
 
-// HTTPPort and HTTPSPort are the farm's stand-ins for ports 80 and 443.
-func (f *Farm) HTTPPort() int  { return f.httpPort }
+// HTTPPort is the farm's stand-in for port 80 (plain HTTP).
+func (f *Farm) HTTPPort() int { return f.httpPort }
+
+// HTTPSPort is the farm's stand-in for port 443 (HTTPS, HTTP/1.1).
 func (f *Farm) HTTPSPort() int { return f.httpsPort }
 
 // DNSAddr is the DNS server, "127.0.0.1:port", UDP and TCP.
