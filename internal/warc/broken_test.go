@@ -67,7 +67,7 @@ func TestTruncatedEveryOffset(t *testing.T) {
 				starts = append(starts, r.Offset)
 			}
 			step := 1
-			if testing.Short() {
+			if !fullCorpus() {
 				step = 17
 			}
 			for cut := 1; cut < len(data); cut += step {

@@ -27,9 +27,11 @@ import (
 // goroutine its own Decoder. The zero value is ready to use; a Decoder is
 // not safe for concurrent use.
 type Decoder struct {
-	gz gzip.Reader
-	br *brotli.Reader
-	rd bytes.Reader
+	gz   gzip.Reader
+	br   *brotli.Reader
+	rd   bytes.Reader
+	bufs [2][]byte // decoded bodies, reused: see Decode
+	next int       // index of the buffer the next decoding step writes
 }
 
 // Decode is a convenience for new(Decoder).Decode(r).
@@ -55,8 +57,9 @@ func (r *Record) Decode() (*model.Observation, error) {
 // KindDecodeError (the body is decoded as far as possible), KindBodyTruncated
 // (the body is cut at the cap), or KindBadDNS (some dns lines skipped).
 //
-// Body may share memory with rec.Block (when no coding had to be undone);
-// callers that keep it after rec is released must copy it.
+// Body shares memory with rec.Block (when no coding had to be undone) or
+// with d's buffers, which the next call of d.Decode reuses: a caller that
+// keeps Body beyond that, or beyond releasing rec, must copy it.
 func (d *Decoder) Decode(rec *Record) (*model.Observation, error) {
 	if rec.Type != TypeResponse || rec.Block == nil {
 		return nil, nil
@@ -195,7 +198,8 @@ func (d *Decoder) decodeBody(h map[string][]string, body []byte, max int64) ([]b
 		}
 	}
 	if hasToken(h["transfer-encoding"], "chunked") && looksChunked(body) {
-		out, err := readCapped(httputil.NewChunkedReader(bytes.NewReader(body)), max, len(body))
+		d.rd.Reset(body)
+		out, err := d.readCapped(httputil.NewChunkedReader(&d.rd), max, len(body))
 		switch {
 		case errors.Is(err, errCapped):
 			note(KindBodyTruncated, err)
@@ -247,7 +251,7 @@ func (d *Decoder) undo(coding string, body []byte, max int64) ([]byte, error) {
 		if err := d.gz.Reset(&d.rd); err != nil {
 			return nil, err
 		}
-		return readCapped(&d.gz, max, 4*len(body))
+		return d.readCapped(&d.gz, max, 4*len(body))
 	case "deflate":
 		var r io.ReadCloser
 		if len(body) >= 2 && body[0]&0x0f == 8 && (uint16(body[0])<<8|uint16(body[1]))%31 == 0 {
@@ -260,14 +264,14 @@ func (d *Decoder) undo(coding string, body []byte, max int64) ([]byte, error) {
 			r = flate.NewReader(&d.rd)
 		}
 		defer r.Close()
-		return readCapped(r, max, 4*len(body))
+		return d.readCapped(r, max, 4*len(body))
 	case "br":
 		if d.br == nil {
 			d.br = brotli.NewReader(&d.rd)
 		} else if err := d.br.Reset(&d.rd); err != nil {
 			return nil, err
 		}
-		return readCapped(d.br, max, 4*len(body))
+		return d.readCapped(d.br, max, 4*len(body))
 	case "zstd":
 		if len(body) < 4 || string(body[:4]) != "\x28\xb5\x2f\xfd" {
 			return nil, errNotEncoded
@@ -277,16 +281,23 @@ func (d *Decoder) undo(coding string, body []byte, max int64) ([]byte, error) {
 			return nil, err
 		}
 		defer zr.Close()
-		return readCapped(zr, max, 4*len(body))
+		return d.readCapped(zr, max, 4*len(body))
 	}
 	return body, nil
 }
 
-// readCapped reads r to its end or to max bytes. Past max it returns the
-// first max bytes and errCapped; on a read error it returns what was read
-// and the error.
-func readCapped(r io.Reader, max int64, hint int) ([]byte, error) {
-	buf := make([]byte, 0, min(int64(hint)+512, max+1))
+// readCapped reads r to its end or to max bytes into the next of d's two
+// buffers (the other may hold r's input). Past max it returns the first
+// max bytes and errCapped; on a read error it returns what was read and
+// the error.
+func (d *Decoder) readCapped(r io.Reader, max int64, hint int) (out []byte, err error) {
+	i := d.next
+	d.next = 1 - i
+	buf := d.bufs[i][:0]
+	defer func() { d.bufs[i] = out[:0] }()
+	if int64(cap(buf)) < min(int64(hint)+512, max+1) {
+		buf = make([]byte, 0, min(int64(hint)+512, max+1))
+	}
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]

@@ -149,3 +149,26 @@ func TestParseDNS(t *testing.T) {
 		t.Errorf("empty dns record: %v %v", obs, err)
 	}
 }
+
+func TestPoolClasses(t *testing.T) {
+	for _, tc := range []struct{ n, class int }{{0, 0}, {1, 0}, {4096, 0}, {4097, 1}, {8192, 1}, {8 << 20, 11}, {16 << 20, 12}, {16<<20 + 1, -1}} {
+		if got := class(tc.n); got != tc.class {
+			t.Errorf("class(%d) = %d, want %d", tc.n, got, tc.class)
+		}
+	}
+	var p blockPool
+	b := p.get(5000)
+	if len(b) != 5000 || cap(b) != 8192 {
+		t.Fatalf("get(5000): len %d cap %d", len(b), cap(b))
+	}
+	p.put(b)
+	p.put(make([]byte, 5000)) // foreign slices are dropped
+	if c := p.get(6000); len(c) != 6000 || cap(c) != 8192 {
+		t.Errorf("get(6000): len %d cap %d", len(c), cap(c))
+	}
+	var nilPool *blockPool
+	if b := nilPool.get(10); len(b) != 10 {
+		t.Error("nil pool get")
+	}
+	nilPool.put(b)
+}

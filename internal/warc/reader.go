@@ -261,9 +261,11 @@ func (r *Reader) nextGzip() (*Record, error) {
 		}
 		rec, kind, err := r.readRecord(r.dec, r.mstart)
 		if kind == "" && err == nil {
-			if ok, err := r.checkMemberEnd(); err != nil {
-				return nil, err
-			} else if !ok {
+			if ok, err := r.checkMemberEnd(); err != nil || !ok {
+				r.opt.pool.put(rec.Block)
+				if err != nil {
+					return nil, err
+				}
 				continue // checksum mismatch: the record's bytes are not trusted
 			}
 			return rec, nil
@@ -404,8 +406,12 @@ func (r *Reader) resyncGzip(from int64) error {
 	}
 }
 
-// skipToWARCLine discards input up to the next line starting with "WARC/".
+// skipToWARCLine discards input up to the next line starting with "WARC/"
+// (which may be the current position, after the line that was bad).
 func skipToWARCLine(in *bufio.Reader) error {
+	if p, _ := in.Peek(5); string(p) == "WARC/" {
+		return nil
+	}
 	for {
 		_, err := in.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
@@ -447,8 +453,9 @@ func (r *Reader) readRecord(in *bufio.Reader, off int64) (*Record, Kind, error) 
 			skipTrailer(in, rec.Version == "ARC")
 			return nil, KindOversizedRecord, fmt.Errorf("record %s %s: block of %d bytes exceeds %d", rec.Type, rec.TargetURI, rec.Length, r.opt.maxRecord())
 		}
-		rec.Block = make([]byte, rec.Length)
+		rec.Block = r.opt.pool.get(rec.Length)
 		if _, err := io.ReadFull(in, rec.Block); err != nil {
+			r.opt.pool.put(rec.Block)
 			return nil, KindTruncatedRecord, fmt.Errorf("record block: %w", err)
 		}
 	} else if err := discard(in, rec.Length); err != nil {

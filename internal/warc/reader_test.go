@@ -130,7 +130,11 @@ func buildCorpusWARC(t testing.TB, n int, gzipPerRecord bool) built {
 func TestBuiltCorpusWARC(t *testing.T) {
 	for _, layout := range []string{"gzip-per-record", "plain", "whole-file-gzip"} {
 		t.Run(layout, func(t *testing.T) {
-			b := buildCorpusWARC(t, 40, layout == "gzip-per-record")
+			pages := 40
+			if !fullCorpus() {
+				pages = 14
+			}
+			b := buildCorpusWARC(t, pages, layout == "gzip-per-record")
 			data := b.data
 			if layout == "whole-file-gzip" {
 				data = warctest.Gzip(data)
@@ -351,4 +355,17 @@ func TestGzipMemberWithTwoRecords(t *testing.T) {
 		t.Errorf("offsets %d %d %d", recs[0].Offset, recs[1].Offset, recs[2].Offset)
 	}
 	_ = gzip.NewReader
+}
+
+func TestResyncOnNextLine(t *testing.T) {
+	// A stray line right before a record must not cost that record.
+	var buf bytes.Buffer
+	w := warctest.NewWriter(&buf, false)
+	_, _ = w.Write(warctest.Response("https://a.example/", 200, nil, []byte("a")))
+	_, _ = w.WriteRaw([]byte("stray line\r\n"))
+	_, _ = w.Write(warctest.Response("https://b.example/", 200, nil, []byte("b")))
+	recs, st := readAllRecords(t, "s", buf.Bytes(), Options{})
+	if len(recs) != 2 || st.Problems[KindBadWARCHeader] != 1 {
+		t.Errorf("%d records, %v", len(recs), st.Problems)
+	}
 }

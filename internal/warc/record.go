@@ -58,6 +58,8 @@ type Options struct {
 	// the goroutine that found it (in a Scan: several goroutines at once,
 	// so it must be safe for concurrent use). It must not block for long.
 	OnProblem func(*Problem)
+
+	pool *blockPool // set by Scan: blocks are recycled after the handler
 }
 
 func (o Options) maxRecord() int64 {

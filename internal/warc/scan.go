@@ -90,6 +90,7 @@ func Scan(ctx context.Context, sources []Source, opt ScanOptions, handle func(ct
 	}
 
 	s := &scan{opt: opt, handle: handle, jobs: make(chan job, queue)}
+	s.opt.pool = new(blockPool)
 	g, gctx := errgroup.WithContext(ctx)
 	var readers sync.WaitGroup
 	var next atomic.Int64
@@ -207,6 +208,8 @@ func (s *scan) work(ctx context.Context) error {
 			return err
 		}
 		j.t.done(j.seq, item.Problem)
+		s.opt.pool.put(j.rec.Block)
+		j.rec.Block = nil
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
