@@ -1,0 +1,21 @@
+// Package matcher compiles many regular expressions once into an immutable
+// Set and finds which of them match a text, fast.
+//
+// Every expression is parsed with regexp/syntax; the literals every match
+// must contain are extracted from the syntax tree and searched for all at
+// once in a single Aho-Corasick pass (github.com/coregx/ahocorasick). Only
+// expressions whose literals occur are evaluated, and when an expression's
+// match width is bounded, only in windows around the literal hits. The
+// prefilter may propose expressions that then do not match but never loses a
+// match: Scan reports exactly what plain evaluation of every expression over
+// the whole text (Set.ScanPlain) reports.
+//
+// Semantics follow Wappalyzer's: matching is case-insensitive (ASCII case
+// folding: the text is lowercased once per call rather than paying for (?i)
+// on every byte), and unbounded repeats (*, +, {n,}) match at most
+// MaxRepeat times. Expressions that need look-around, which RE2 cannot
+// express, are run with github.com/dlclark/regexp2 in ECMAScript mode.
+//
+// The package does no I/O. A Set is safe for concurrent use; regular
+// expressions are compiled lazily on first use, once.
+package matcher
