@@ -2,11 +2,11 @@ package fetch
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/flate"
@@ -85,15 +85,14 @@ func readBody(body io.Reader, contentEncoding string, limit int64) ([]byte, erro
 		}
 		r = dec
 	}
-	var buf bytes.Buffer
-	_, err := buf.ReadFrom(&capReader{r: r, n: limit})
+	out, err := readCapped(r, limit)
 	switch {
 	case err == nil:
-		return buf.Bytes(), nil
+		return out, nil
 	case errors.Is(err, ErrBodyTooLarge) || len(encs) == 0:
-		return buf.Bytes(), bodyError(wire, err)
+		return out, bodyError(wire, err)
 	}
-	return buf.Bytes(), bodyError(wire, &DecodeError{Encoding: contentEncoding, Err: err})
+	return out, bodyError(wire, &DecodeError{Encoding: contentEncoding, Err: err})
 }
 
 // bodyError prefers the wire's own failure (reset, timeout, cap) over what
@@ -103,6 +102,50 @@ func bodyError(wire *capReader, err error) error {
 		err = wire.err
 	}
 	return fmt.Errorf("read body: %w", err)
+}
+
+// chunkSize is the unit readCapped reads in.
+const chunkSize = 32 << 10
+
+// chunkPool recycles read chunks between bodies.
+var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
+
+// readCapped reads r to the end and returns exactly the bytes read, at most
+// limit of them, in one slice of that size: it reads into pooled 32 KiB
+// chunks and copies once at the end, so a body costs its own size in
+// allocations, not the doubling a growing buffer does. More than limit bytes
+// give the first limit and ErrBodyTooLarge.
+func readCapped(r io.Reader, limit int64) ([]byte, error) {
+	var chunks []*[chunkSize]byte
+	defer func() {
+		for _, c := range chunks {
+			chunkPool.Put(c)
+		}
+	}()
+	var total int64
+	var err error
+	for err == nil && total <= limit {
+		c := chunkPool.Get().(*[chunkSize]byte)
+		chunks = append(chunks, c)
+		n := 0
+		for n < chunkSize && err == nil {
+			var m int
+			m, err = r.Read(c[n:])
+			n += m
+		}
+		total += int64(n)
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	if total > limit {
+		total, err = limit, ErrBodyTooLarge
+	}
+	out := make([]byte, total)
+	for i, c := range chunks {
+		copy(out[i*chunkSize:], c[:])
+	}
+	return out, err
 }
 
 // parseEncodings splits a Content-Encoding value, dropping identity.

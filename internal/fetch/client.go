@@ -154,6 +154,12 @@ func (c *Client) Fetch(ctx context.Context, host string) Response {
 	if out.Status == model.StatusOK && c.opts.ScriptLister != nil {
 		out.Observation.Scripts = c.fetchScripts(ctx, final, page.body, jar)
 	}
+	if c.opts.LazyRobots {
+		// Scripts may have needed the page's robots.txt anyway.
+		if r := c.robots.get(final.Scheme + "://" + final.Host); r != nil {
+			out.Observation.Robots = r.body
+		}
+	}
 	return out
 }
 

@@ -284,6 +284,17 @@ func TestReadBodyEncodings(t *testing.T) {
 	if !errors.Is(err, ErrBodyTooLarge) || string(got) != page[:10] {
 		t.Errorf("capped plain body: %q, %v", got, err)
 	}
+	for _, n := range []int{1, 100 << 10, 1 << 20} {
+		exact := strings.Repeat("y", n)
+		got, err := readBody(strings.NewReader(exact), "", int64(n))
+		if err != nil || len(got) != n {
+			t.Errorf("body of exactly the cap (%d): %d bytes, %v", n, len(got), err)
+		}
+		got, err = readBody(strings.NewReader(exact+"z"), "", int64(n))
+		if !errors.Is(err, ErrBodyTooLarge) || len(got) != n || cap(got) > n+1 {
+			t.Errorf("body one over the cap (%d): %d bytes (cap %d), %v", n, len(got), cap(got), err)
+		}
+	}
 }
 
 // compress encodes s with gzip, br, zstd, zlib or raw flate.
