@@ -4,13 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/klauspost/compress/gzip"
 	"golang.org/x/sync/errgroup"
 )
@@ -256,13 +257,17 @@ func (b *batch) decode(wants map[string]bool) {
 	}
 }
 
-// decodeLine fills ev from line when its type is wanted.
+// decodeLine fills ev from line when its type is wanted. It uses
+// github.com/go-json-experiment/json (the encoding/json/v2 proposal),
+// measured 1.7x faster than encoding/json on GH Archive lines.
+// github.com/goccy/go-json was 4x faster but panics on some malformed lines
+// (testdata/fuzz/FuzzDecodeLine/d9455c5681fdcf98), so it is not used.
 func decodeLine(line []byte, wants map[string]bool, ev *Event) uint8 {
 	if typ, found := peekType(line); found && !wants[typ] {
 		return statusSkipped
 	}
 	*ev = Event{}
-	if err := json.Unmarshal(line, ev); err != nil || ev.Type == "" {
+	if err := json.Unmarshal(line, ev, decodeOptions); err != nil || ev.Type == "" {
 		return statusMalformed
 	}
 	if !wants[ev.Type] {
@@ -270,6 +275,10 @@ func decodeLine(line []byte, wants map[string]bool, ev *Event) uint8 {
 	}
 	return statusEvent
 }
+
+// decodeOptions accept what GitHub may emit and encoding/json accepted:
+// invalid UTF-8 in strings and duplicate object names.
+var decodeOptions = json.JoinOptions(jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
 
 // peekType finds the value of the top-level "type" key when it is among the
 // first keys, as in every GH Archive line ({"id":"…","type":"…",…}).
