@@ -64,11 +64,11 @@ func (e *DecodeError) Error() string { return fmt.Sprintf("decode %s body: %v", 
 // Unwrap returns the decoder's error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// readBody reads a response body, undoing its Content-Encoding, and returns
+// read reads a response body, undoing its Content-Encoding, and returns
 // at most limit decoded bytes. The wire bytes are capped at limit as well. If
 // either exceeds limit, it returns the first limit decoded bytes and an error
 // matching ErrBodyTooLarge. Unknown encodings are returned as they are.
-func readBody(body io.Reader, contentEncoding string, limit int64) ([]byte, error) {
+func (b *bodyReader) read(body io.Reader, contentEncoding string, limit int64) ([]byte, error) {
 	encs := parseEncodings(contentEncoding)
 	if len(encs) > maxEncodings {
 		return nil, fmt.Errorf("content-encoding %q: more than %d layers", contentEncoding, maxEncodings)
@@ -85,7 +85,7 @@ func readBody(body io.Reader, contentEncoding string, limit int64) ([]byte, erro
 		}
 		r = dec
 	}
-	out, err := readCapped(r, limit)
+	out, err := b.readCapped(r, limit)
 	switch {
 	case err == nil:
 		return out, nil
@@ -107,25 +107,32 @@ func bodyError(wire *capReader, err error) error {
 // chunkSize is the unit readCapped reads in.
 const chunkSize = 32 << 10
 
-// chunkPool recycles read chunks between bodies.
-var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
+// bodyReader reads bodies; it recycles its read chunks between bodies. Safe
+// for concurrent use.
+type bodyReader struct {
+	chunks sync.Pool // of *[chunkSize]byte
+}
+
+func newBodyReader() *bodyReader {
+	return &bodyReader{chunks: sync.Pool{New: func() any { return new([chunkSize]byte) }}}
+}
 
 // readCapped reads r to the end and returns exactly the bytes read, at most
 // limit of them, in one slice of that size: it reads into pooled 32 KiB
 // chunks and copies once at the end, so a body costs its own size in
 // allocations, not the doubling a growing buffer does. More than limit bytes
 // give the first limit and ErrBodyTooLarge.
-func readCapped(r io.Reader, limit int64) ([]byte, error) {
+func (b *bodyReader) readCapped(r io.Reader, limit int64) ([]byte, error) {
 	var chunks []*[chunkSize]byte
 	defer func() {
 		for _, c := range chunks {
-			chunkPool.Put(c)
+			b.chunks.Put(c)
 		}
 	}()
 	var total int64
 	var err error
 	for err == nil && total <= limit {
-		c := chunkPool.Get().(*[chunkSize]byte)
+		c := b.chunks.Get().(*[chunkSize]byte)
 		chunks = append(chunks, c)
 		n := 0
 		for n < chunkSize && err == nil {

@@ -33,6 +33,7 @@ type Client struct {
 	perHost   *keyedLimiter
 	perIP     *keyedLimiter
 	robots    *robotsCache
+	bodies    *bodyReader
 }
 
 // Response is the outcome of fetching one target. Exactly one Response is
@@ -87,6 +88,7 @@ func New(opts Options) (*Client, error) {
 		perHost: newKeyedLimiter(o.PerHost),
 		perIP:   newKeyedLimiter(o.PerIP),
 		robots:  newRobotsCache(o.RobotsCacheBytes),
+		bodies:  newBodyReader(),
 	}
 	c.dialer = net.Dialer{Timeout: o.ConnectTimeout, Control: c.controlAddr}
 	c.transport = &http.Transport{

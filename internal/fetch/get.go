@@ -151,7 +151,7 @@ func (c *Client) get(ctx context.Context, rawURL string, o getOptions) getResult
 	defer resp.Body.Close()
 	res.resp = resp
 	res.url = resp.Request.URL.String()
-	res.body, err = readBody(resp.Body, resp.Header.Get("Content-Encoding"), o.limit)
+	res.body, err = c.bodies.read(resp.Body, resp.Header.Get("Content-Encoding"), o.limit)
 	if err != nil {
 		res.err = explain(fmt.Errorf("GET %s: %w", res.url, err), st)
 	}

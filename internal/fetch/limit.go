@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -116,7 +117,7 @@ func (t *politeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := waitRate(ctx, t.rate); err != nil {
 		return nil, err
 	}
-	release, err := t.hosts.acquire(ctx, req.URL.Hostname())
+	release, err := t.hosts.acquire(ctx, strings.ToLower(req.URL.Hostname()))
 	if err != nil {
 		return nil, fmt.Errorf("wait for a slot on %s: %w", req.URL.Hostname(), err)
 	}

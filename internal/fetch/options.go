@@ -38,9 +38,12 @@ func (r NetResolver) LookupAddrs(ctx context.Context, host string) ([]netip.Addr
 // must not keep body and must be safe for concurrent use.
 type ScriptLister func(body []byte, base *url.URL) []string
 
-// DefaultUserAgent names aicensus and where to learn about it. Its product
-// token ("aicensus") is what robots.txt groups are matched against.
-var DefaultUserAgent = "aicensus/" + version() + " (+https://github.com/aicensus/aicensus)"
+// DefaultUserAgent names aicensus, its version (from the build info, "dev"
+// in a development build) and where to learn about it. Its product token
+// ("aicensus") is what robots.txt groups are matched against.
+func DefaultUserAgent() string {
+	return "aicensus/" + version() + " (+https://github.com/aicensus/aicensus)"
+}
 
 func version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
@@ -49,16 +52,18 @@ func version() string {
 	return "dev"
 }
 
-// DefaultCDNs are the public CDN hosts whose scripts are fetched after the
-// page's same-site scripts: sites serve their own bundles (and widget
+// DefaultCDNs returns the public CDN hosts whose scripts are fetched after
+// the page's same-site scripts: sites serve their own bundles (and widget
 // loaders) from them. An entry starting with "." matches any subdomain.
-var DefaultCDNs = []string{
-	"cdn.jsdelivr.net", "fastly.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com",
-	"ajax.googleapis.com", "code.jquery.com", "cdn.skypack.dev", "esm.sh", "ga.jspm.io",
-	".cloudfront.net", ".akamaihd.net", ".azureedge.net", ".b-cdn.net", ".netlify.app",
-	".vercel.app", ".pages.dev", ".workers.dev", ".webflow.io", ".website-files.com",
-	".squarespace-cdn.com", ".wixstatic.com", ".shopify.com", ".shopifycdn.com",
-	".firebaseapp.com", ".web.app", ".storage.googleapis.com",
+func DefaultCDNs() []string {
+	return []string{
+		"cdn.jsdelivr.net", "fastly.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com",
+		"ajax.googleapis.com", "code.jquery.com", "cdn.skypack.dev", "esm.sh", "ga.jspm.io",
+		".cloudfront.net", ".akamaihd.net", ".azureedge.net", ".b-cdn.net", ".netlify.app",
+		".vercel.app", ".pages.dev", ".workers.dev", ".webflow.io", ".website-files.com",
+		".squarespace-cdn.com", ".wixstatic.com", ".shopify.com", ".shopifycdn.com",
+		".firebaseapp.com", ".web.app", ".storage.googleapis.com",
+	}
 }
 
 // Options configures a Client. Every default lives in DefaultOptions; New
@@ -66,7 +71,7 @@ var DefaultCDNs = []string{
 // zero Options is usable. Retries < 0 disables retries; Rate 0 means no
 // global rate limit.
 type Options struct {
-	// UserAgent is sent with every request (default DefaultUserAgent).
+	// UserAgent is sent with every request (default DefaultUserAgent()).
 	UserAgent string
 	// RobotsAgent is the product token matched against robots.txt
 	// User-agent lines (default: UserAgent up to the first "/").
@@ -98,7 +103,7 @@ type Options struct {
 	// (default 1 MiB); the script that crosses it is kept truncated.
 	ScriptBudget int64
 	// CDNs are the hosts whose scripts are fetched after same-site ones
-	// (default DefaultCDNs; "." prefix matches subdomains).
+	// (default DefaultCDNs(); "." prefix matches subdomains).
 	CDNs []string
 
 	// PerHost caps concurrent requests to one host name (default 2;
@@ -164,7 +169,7 @@ type Options struct {
 // DefaultOptions returns every default in one place.
 func DefaultOptions() Options {
 	return Options{
-		UserAgent:        DefaultUserAgent,
+		UserAgent:        DefaultUserAgent(),
 		ConnectTimeout:   10 * time.Second,
 		TLSTimeout:       10 * time.Second,
 		RequestTimeout:   20 * time.Second,
@@ -173,7 +178,7 @@ func DefaultOptions() Options {
 		MaxBodyBytes:     2 << 20,
 		MaxScripts:       5,
 		ScriptBudget:     1 << 20,
-		CDNs:             DefaultCDNs,
+		CDNs:             DefaultCDNs(),
 		PerHost:          2,
 		PerIP:            8,
 		Retries:          2,

@@ -288,3 +288,8 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Errorf("defaults not applied: %+v", o)
 	}
 }
+
+// readBody reads with a fresh bodyReader (tests and benchmarks).
+func readBody(r io.Reader, enc string, limit int64) ([]byte, error) {
+	return newBodyReader().read(r, enc, limit)
+}
