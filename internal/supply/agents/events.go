@@ -45,6 +45,32 @@ func NewEvents(t *Table) *Events {
 		commits: map[string]Role{}, commitAuto: map[string]bool{}}
 }
 
+// Keep is a gharchive.Options.Keep filter for this aggregation: it skips,
+// before decoding, PullRequestEvents other than "opened" and review and
+// comment events whose actor is not an AI identity. It only reads the
+// Table, so it is safe for concurrent use.
+func (e *Events) Keep(typ, action, actor string) bool {
+	switch typ {
+	case gharchive.TypePullRequest:
+		return action == "" || action == "opened"
+	case gharchive.TypePullRequestReview, gharchive.TypePullRequestReviewComment, gharchive.TypeIssueComment:
+		if actor == "" {
+			return true
+		}
+		ag, _, _ := e.t.Login(actor, 0)
+		return ag != "" || isBareBotOnly(e.t, actor)
+	}
+	return true
+}
+
+// isBareBotOnly reports whether login is the bare form of a bot-only
+// identity ("claude"), which the id may still make an agent.
+func isBareBotOnly(t *Table, login string) bool {
+	norm, bot := NormalizeLogin(login)
+	r, ok := t.logins[norm]
+	return ok && r.botOnly && !bot
+}
+
 // Add takes one event; ev is not retained.
 func (e *Events) Add(ev *gharchive.Event) {
 	switch ev.Type {

@@ -42,6 +42,11 @@ type Options struct {
 	Types []string
 	// Workers is the number of decoding goroutines; 0 means GOMAXPROCS.
 	Workers int
+	// Keep, when set, is asked before decoding a line of a wanted type with
+	// the values peeked from its raw bytes: payload.action and actor.login
+	// ("" when they could not be peeked cheaply). Returning false skips the
+	// line undecoded. It is called from several goroutines at once.
+	Keep func(typ, action, actor string) bool
 }
 
 func (o Options) wants() map[string]bool {
@@ -120,7 +125,7 @@ func Read(ctx context.Context, r io.Reader, opt Options, fn func(*Event) error) 
 	for range workers {
 		g.Go(func() error {
 			for b := range work {
-				b.decode(wants)
+				b.decode(wants, opt.Keep)
 				close(b.done)
 			}
 			return nil
@@ -248,13 +253,53 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 }
 
 // decode fills b.events and b.status.
-func (b *batch) decode(wants map[string]bool) {
+func (b *batch) decode(wants map[string]bool, keep func(typ, action, actor string) bool) {
 	start := 0
 	b.status = b.status[:0]
 	for i, end := range b.ends {
-		b.status = append(b.status, decodeLine(b.buf[start:end], wants, &b.events[i]))
+		line := b.buf[start:end]
 		start = end
+		if keep != nil {
+			if typ, ok := peekType(line); ok && wants[typ] && !keep(typ, peekValue(line, `"payload":{"action":"`), peekActor(line)) {
+				b.status = append(b.status, statusSkipped)
+				continue
+			}
+		}
+		b.status = append(b.status, decodeLine(line, wants, &b.events[i]))
 	}
+}
+
+// peekActor returns actor.login when the actor object starts with
+// {"id":…,"login":"…" as in GH Archive, else "".
+func peekActor(line []byte) string {
+	i := bytes.Index(line, []byte(`"actor":{`))
+	if i < 0 {
+		return ""
+	}
+	rest := line[i+9 : min(len(line), i+9+128)]
+	if j := bytes.IndexByte(rest, '}'); j >= 0 {
+		rest = rest[:j]
+	}
+	if bytes.Count(rest, []byte(`"login":"`)) != 1 {
+		return ""
+	}
+	return peekValue(rest, `"login":"`)
+}
+
+// peekValue returns the string after the first occurrence of prefix (which
+// ends with an opening quote) up to the closing quote, or "" when absent or
+// escaped. In GH Archive lines the payload's first key is its action.
+func peekValue(line []byte, prefix string) string {
+	i := bytes.Index(line, []byte(prefix))
+	if i < 0 {
+		return ""
+	}
+	rest := line[i+len(prefix):]
+	j := bytes.IndexByte(rest[:min(len(rest), 256)], '"')
+	if j < 0 || bytes.IndexByte(rest[:j], '\\') >= 0 {
+		return ""
+	}
+	return string(rest[:j])
 }
 
 // decodeLine fills ev from line when its type is wanted. It uses
