@@ -115,18 +115,24 @@ func (c *Client) Options() Options { return c.opts }
 func (c *Client) Close() { c.transport.CloseIdleConnections() }
 
 // Fetch fetches one target host (lowercase, no scheme or port, as
-// input.Normalize produces; IP literals are accepted) and never panics or
-// returns without a Status. The fallback rule: try https://host/, then
-// http://host/, then https://www.host/ and http://www.host/, moving on only
-// when the previous URL failed before an HTTP response (DNS, blocked
-// address, connect, TLS) or answered 4xx/5xx; a host that answered at all
-// is not retried on its other scheme, a host that does not exist is not
-// retried as www, and a host that already starts with "www." has no www
-// fallback. The first 2xx/3xx answer wins; otherwise the attempt that got
-// furthest (an HTTP answer beats TLS, TLS beats connect, connect beats
-// DNS; ties go to the earlier) is the Response. After a successful page,
-// robots.txt (unless LazyRobots) and up to MaxScripts linked scripts are
-// fetched within the same TargetTimeout.
+// input.Normalize produces; IP literals are accepted). It never panics and
+// always returns a Response with a Status.
+//
+// Fallback rule: try https://host/, http://host/, https://www.host/ and
+// http://www.host/ in turn, moving on only when the previous URL failed
+// before any HTTP answer (DNS, blocked address, connect, TLS) or answered
+// 4xx/5xx. A host that answered at all is not retried on its other scheme;
+// a host that does not exist is not retried as www; a host that already
+// starts with "www." (or an IP literal) has no www fallback; a URL that
+// answered with a redirect ends the sequence whatever failed after it. The
+// first 2xx/3xx answer wins. Otherwise the attempt that got furthest is the
+// Response: an HTTP answer (a redirect included) beats TLS, TLS beats
+// connect, connect beats a blocked address, which beats DNS; ties go to the
+// earlier attempt.
+//
+// After a page that answered, robots.txt (unless LazyRobots) and, for an
+// ok page, up to MaxScripts linked scripts are fetched, all within
+// TargetTimeout.
 func (c *Client) Fetch(ctx context.Context, host string) Response {
 	out := Response{Observation: model.Observation{Host: host, Time: time.Now()}}
 	urlHost, err := checkHost(host)
@@ -210,13 +216,18 @@ func (c *Client) fetchPage(ctx context.Context, urlHost, host string, jar http.C
 			a.HTTPStatus = res.resp.StatusCode
 		}
 		out.Attempts = append(out.Attempts, a)
-		if len(out.Attempts) == 1 || progress(res.status) > progress(best.status) {
+		if len(out.Attempts) == 1 || reach(res) > reach(best) {
 			best = res
 		}
 		if res.status == model.StatusOK {
 			return res
 		}
 		next, sameHostAgain, www := fallback(res)
+		if len(res.redirects) > 0 {
+			// The server answered (with a redirect) before the failure:
+			// that is its answer, whatever failed further on.
+			next = false
+		}
 		if !next {
 			break
 		}
@@ -224,6 +235,16 @@ func (c *Client) fetchPage(ctx context.Context, urlHost, host string, jar http.C
 		noWWW = noWWW || (!cand.www && !www)
 	}
 	return best
+}
+
+// reach ranks how far an attempt got (see progress); an attempt that
+// received a redirect got at least as far as an HTTP answer.
+func reach(res getResult) int {
+	r := progress(res.status)
+	if len(res.redirects) > 0 {
+		r = max(r, progress(model.StatusHTTPError))
+	}
+	return r
 }
 
 // fallback says whether a failed attempt lets the sequence go on, whether

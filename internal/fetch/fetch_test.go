@@ -452,3 +452,46 @@ func TestDialerControl(t *testing.T) {
 		t.Fatal("the connection was made")
 	}
 }
+
+// TestFetchRedirectToLoopback is the case as stated: a site that is
+// allowed (here served on 127.0.0.2, the only allowed prefix) redirects to
+// 127.0.0.1, which is not allowed without --allow-private.
+func TestFetchRedirectToLoopback(t *testing.T) {
+	loop := &countingListener{}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop.Listener = l
+	inner := &http.Server{Handler: text("loopback secret"), ErrorLog: quietLog}
+	go inner.Serve(loop)
+	defer inner.Close()
+
+	ol, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("cannot listen on 127.0.0.2: %v", err)
+	}
+	target := fmt.Sprintf("http://127.0.0.1:%d/admin", l.Addr().(*net.TCPAddr).Port)
+	outer := &http.Server{Handler: http.RedirectHandler(target, http.StatusFound), ErrorLog: quietLog}
+	go outer.Serve(ol)
+	defer outer.Close()
+
+	res := newMapResolver()
+	res.set("site.test", "127.0.0.2")
+	c, err := New(Options{
+		Resolver:   res,
+		Allow:      []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")},
+		PortMap:    map[int]int{80: ol.Addr().(*net.TCPAddr).Port, 443: closedPort(t)},
+		LazyRobots: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Fetch(context.Background(), "site.test")
+	if r.Status != model.StatusBlockedPrivate || r.Observation.URL != target {
+		t.Fatalf("status %s url %s err %v; want blocked-private at %s", r.Status, r.Observation.URL, r.Err, target)
+	}
+	if n := loop.n.Load(); n != 0 {
+		t.Fatalf("the loopback server accepted %d connections", n)
+	}
+}
