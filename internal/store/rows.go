@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -30,6 +31,9 @@ func (a *appenders) row(table string, vals ...driver.Value) error {
 		}
 		a.m[table] = ap
 	}
+	for i, v := range vals {
+		vals[i] = validValue(v)
+	}
 	if err := ap.AppendRow(vals...); err != nil {
 		return fmt.Errorf("append %s: %w", table, err)
 	}
@@ -44,6 +48,39 @@ func (a *appenders) close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validUTF8 returns s with invalid UTF-8 replaced by U+FFFD: DuckDB
+// VARCHARs must be valid UTF-8, and matches cut at MaxMatchBytes or read from
+// broken pages may not be.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// validValue applies validUTF8 to the strings of an appended value.
+func validValue(v driver.Value) driver.Value {
+	switch x := v.(type) {
+	case string:
+		return validUTF8(x)
+	case []string:
+		for _, s := range x {
+			if !utf8.ValidString(s) {
+				out := make([]string, len(x))
+				for i, s := range x {
+					out[i] = validUTF8(s)
+				}
+				return out
+			}
+		}
+	case []dnsRecord:
+		for i, r := range x {
+			x[i] = dnsRecord{validUTF8(r.Name), validUTF8(r.Type), validUTF8(r.Value)}
+		}
+	}
+	return v
 }
 
 type rowCounts struct{ detections, evidence int64 }

@@ -114,12 +114,14 @@ func (s *Store) NewWriter(opts WriterOptions) (*Writer, error) {
 }
 
 // Write queues r for storage and returns once it is queued (not committed:
-// use Flush or Close for that). The Writer takes ownership of r's slices;
+// use Flush or Close for that). Invalid UTF-8 in strings is stored with
+// U+FFFD replacement characters. The Writer takes ownership of r's slices;
 // do not modify them afterwards. r must have ScanID > 0, a non-empty Target
 // and a valid Status; otherwise Write returns an error wrapping ErrInvalid
 // and stores nothing. A result whose (ScanID, Target) is already stored is
 // dropped (counted in WriterStats.Duplicates).
 func (w *Writer) Write(ctx context.Context, r model.Result) error {
+	r.Target = validUTF8(r.Target)
 	if err := validateResult(&r); err != nil {
 		return err
 	}
@@ -130,6 +132,7 @@ func (w *Writer) Write(ctx context.Context, r model.Result) error {
 // committed in one transaction, so a checkpoint never covers lost pages.
 // The Writer takes ownership of b's slices.
 func (w *Writer) WritePages(ctx context.Context, b PageBatch) error {
+	b.Source = validUTF8(b.Source)
 	if err := validatePageBatch(&b); err != nil {
 		return err
 	}
