@@ -6,6 +6,7 @@ import "github.com/spf13/cobra"
 // its own cmd_<name>.go file; add new ones here (no init registries).
 func subcommands(g *globalOptions) []*cobra.Command {
 	return []*cobra.Command{
+		newDetectCommand(g),
 		newVersionCommand(),
 		newExportCommand(g),
 		newTestfarmCommand(g),

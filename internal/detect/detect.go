@@ -70,7 +70,9 @@ func (h *hits) addAs(p *catalog.Pattern, signal string, class model.EvidenceClas
 		th.versions = append(th.versions, version)
 	}
 	key := signal + "\x00" + p.Raw + "\x00" + p.Key + "\x00" + p.Attr + "\x00" + location
-	if th.evKeys[key] || len(th.evidence) >= h.d.opts.MaxEvidence {
+	// Keep more than MaxEvidence here: resolve sorts and then cuts, so the
+	// evidence kept does not depend on evaluation order.
+	if th.evKeys[key] || len(th.evidence) >= 4*h.d.opts.MaxEvidence {
 		return
 	}
 	th.evKeys[key] = true
@@ -326,6 +328,12 @@ func (d *Detector) planDOM(litHits []matcher.Hit) *domPlan {
 				plan.wantText[si] = true
 			}
 		}
+	}
+	if d.opts.plain {
+		for si := range d.domSels {
+			add(si)
+		}
+		return plan
 	}
 	seen := map[int32]bool{}
 	for _, hit := range litHits {

@@ -20,6 +20,11 @@ type Options struct {
 	MaxBodyBytes int
 	// MaxEvidence caps evidence items per detection (0 means 16).
 	MaxEvidence int
+
+	// plain disables the literal prefilters: every expression is evaluated
+	// over the whole text and every static selector on every element. It
+	// defines what the prefilters must reproduce (tests only).
+	plain bool
 }
 
 // Defaults.
@@ -62,8 +67,9 @@ type Detector struct {
 // fieldSet is a compiled matcher Set with the patterns its expressions came
 // from.
 type fieldSet struct {
-	set  *matcher.Set
-	pats []*catalog.Pattern
+	set   *matcher.Set
+	pats  []*catalog.Pattern
+	plain bool
 }
 
 // domSel is one complex selector of the catalog's static subset.
@@ -117,6 +123,7 @@ func New(cat *catalog.Catalog, opts Options) (*Detector, error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
+		fs.plain = opts.plain
 		return fs
 	}
 	d.html = build(lists[catalog.SignalHTML])
@@ -182,6 +189,10 @@ func (fs *fieldSet) scanHits(text, lower []byte, found []matcher.Hit, hit func(p
 	if fs == nil || fs.set == nil || fs.set.Len() == 0 {
 		return
 	}
+	if fs.plain {
+		_ = fs.set.ScanPlain(text, func(id int, m matcher.Match) { hit(fs.pats[id], text, m) })
+		return
+	}
 	_ = fs.set.ScanHits(text, lower, found, func(id int, m matcher.Match) { hit(fs.pats[id], text, m) })
 }
 
@@ -192,6 +203,10 @@ func (fs *fieldSet) scan(text, lower []byte, hit func(p *catalog.Pattern, text [
 	}
 	// Errors come only from regexp2 timeouts on look-around expressions;
 	// such an expression simply does not match this text.
+	if fs.plain {
+		_ = fs.set.ScanPlain(text, func(id int, m matcher.Match) { hit(fs.pats[id], text, m) })
+		return
+	}
 	_ = fs.set.Scan(text, lower, func(id int, m matcher.Match) { hit(fs.pats[id], text, m) })
 }
 

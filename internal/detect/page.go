@@ -81,6 +81,10 @@ func (d *Detector) scanPage(body []byte, plan *domPlan, wantText bool) *page {
 		case html.ErrorToken:
 			return pg
 		case html.TextToken:
+			var txt []byte // z.Text may be called only once per token
+			if rawParent == "" && (wantText || len(captures) > 0) {
+				txt = z.Text()
+			}
 			switch rawParent {
 			case "script-code":
 				pg.inline = append(pg.inline, span{start, off})
@@ -88,12 +92,11 @@ func (d *Detector) scanPage(body []byte, plan *domPlan, wantText bool) *page {
 				pg.styles = append(pg.styles, span{start, off})
 			case "":
 				if wantText && len(pg.text) < maxTextBytes {
-					pg.text = append(pg.text, z.Text()...)
+					pg.text = append(pg.text, txt...)
 					pg.text = append(pg.text, ' ')
 				}
 			}
-			if len(captures) > 0 && rawParent != "script-code" && rawParent != "script" {
-				txt := z.Text()
+			if len(captures) > 0 && rawParent == "" {
 				for _, c := range captures {
 					m := &pg.dom[c.match]
 					if len(m.text) < maxTextBytes {

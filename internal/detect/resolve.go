@@ -110,6 +110,10 @@ func (d *Detector) resolve(h *hits) []model.Detection {
 			continue
 		}
 		t := st.t
+		sortEvidence(st.evidence)
+		if len(st.evidence) > d.opts.MaxEvidence {
+			st.evidence = st.evidence[:d.opts.MaxEvidence]
+		}
 		class, _ := strongest(st.evidence)
 		out = append(out, model.Detection{
 			Technology:    t.Name,
@@ -124,6 +128,30 @@ func (d *Detector) resolve(h *hits) []model.Detection {
 		})
 	}
 	return out
+}
+
+// sortEvidence orders evidence strongest class first, then static before
+// rendered, then by signal, pattern, location and match.
+func sortEvidence(ev []model.Evidence) {
+	sort.SliceStable(ev, func(i, j int) bool {
+		a, b := ev[i], ev[j]
+		if a.Class != b.Class {
+			return a.Class.Rank() < b.Class.Rank()
+		}
+		if a.Via != b.Via {
+			return a.Via == model.ViaStatic
+		}
+		if a.Signal != b.Signal {
+			return a.Signal < b.Signal
+		}
+		if a.Pattern != b.Pattern {
+			return a.Pattern < b.Pattern
+		}
+		if a.Location != b.Location {
+			return a.Location < b.Location
+		}
+		return a.Match < b.Match
+	})
 }
 
 func (d *Detector) requirementsMet(t *catalog.Technology, has func(string) bool, hasCat func(int) bool) bool {
