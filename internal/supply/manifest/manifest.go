@@ -98,8 +98,11 @@ func IsLockfile(kind string) bool {
 }
 
 // Parse parses the content of the file at path p (only its name is used).
-func Parse(p string, data []byte) (Result, error) {
-	kind := Kind(p)
+func Parse(p string, data []byte) (Result, error) { return ParseKind(Kind(p), data) }
+
+// ParseKind parses data as a manifest of the given kind (see Kind), for
+// files whose name does not say it (a requirements file included by -r).
+func ParseKind(kind string, data []byte) (Result, error) {
 	var (
 		r   Result
 		err error
