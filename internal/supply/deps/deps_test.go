@@ -29,28 +29,28 @@ func checkout(t *testing.T, root, name string, files map[string]string) string {
 func TestScan(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "acme")
 	checkout(t, root, "py-app", map[string]string{
-		"requirements.txt":      "-r requirements/base.txt\nflask\n",
-		"requirements/base.txt": "anthropic>=0.30\n",
-		"pyproject.toml":        "[project]\nname='x'\ndependencies=['torch']\n",
+		"requirements.txt":                        "-r requirements/base.txt\nflask\n",
+		"requirements/base.txt":                   "anthropic>=0.30\n",
+		"pyproject.toml":                          "[project]\nname='x'\ndependencies=['torch']\n",
 		".venv/lib/site-packages/openai/setup.py": "setup(install_requires=['openai'])",
 	})
 	checkout(t, root, "js-app", map[string]string{
-		"package.json":                  `{"dependencies":{"@ai-sdk/openai":"1","react":"18"},"devDependencies":{"@modelcontextprotocol/sdk":"1"}}`,
+		"package.json":                        `{"dependencies":{"@ai-sdk/openai":"1","react":"18"},"devDependencies":{"@modelcontextprotocol/sdk":"1"}}`,
 		"node_modules/langchain/package.json": `{"dependencies":{"@langchain/core":"1"}}`,
-		"package-lock.json":             `{"lockfileVersion":3,"packages":{"node_modules/@ai-sdk/openai":{},"node_modules/groq-sdk":{}}}`,
+		"package-lock.json":                   `{"lockfileVersion":3,"packages":{"node_modules/@ai-sdk/openai":{},"node_modules/groq-sdk":{}}}`,
 	})
 	checkout(t, root, "go-svc", map[string]string{
 		"go.mod": "module x\n\ngo 1.22\n\nrequire (\n\tgithub.com/openai/openai-go/v2 v2.0.0 // indirect\n\tgithub.com/spf13/cobra v1.8.0\n)\n",
 	})
 	checkout(t, root, "java-app", map[string]string{
-		"pom.xml":             "<project><dependencies><dependency><groupId>dev.langchain4j</groupId><artifactId>langchain4j-open-ai</artifactId></dependency></dependencies></project>",
+		"pom.xml":              "<project><dependencies><dependency><groupId>dev.langchain4j</groupId><artifactId>langchain4j-open-ai</artifactId></dependency></dependencies></project>",
 		"android/build.gradle": "dependencies {\n  implementation 'com.squareup.okhttp3:okhttp:4.12.0'\n}\n",
 	})
 	checkout(t, root, "dotnet-app", map[string]string{
-		"src/Api/Api.csproj": `<Project><ItemGroup><PackageReference Include="Microsoft.SemanticKernel.Core" Version="1" /></ItemGroup></Project>`,
-		"Cargo.toml":         "[dependencies]\nserde = \"1\"\n",
-		"composer.json":      `{"require":{"openai-php/client":"^0.8"}}`,
-		"Gemfile":            "gem 'ruby-openai'\n",
+		"src/Api/Api.csproj":  `<Project><ItemGroup><PackageReference Include="Microsoft.SemanticKernel.Core" Version="1" /></ItemGroup></Project>`,
+		"Cargo.toml":          "[dependencies]\nserde = \"1\"\n",
+		"composer.json":       `{"require":{"openai-php/client":"^0.8"}}`,
+		"Gemfile":             "gem 'ruby-openai'\n",
 		"broken/package.json": `{"dependencies":`,
 	})
 	checkout(t, root, "docs-only", map[string]string{"README.md": "uses openai"})
