@@ -341,3 +341,32 @@ func TestFetchMalformedResponse(t *testing.T) {
 		t.Error("empty error text")
 	}
 }
+
+// TestFetchSlowChunkedTLS is the slow-loris case over HTTPS with a chunked
+// body (the test farm's slow-loris host). Cancelling the request sends a TLS
+// close_notify; a server that ends the chunked body in reply can make the
+// truncated body look complete, which must still be a timeout.
+func TestFetchSlowChunkedTLS(t *testing.T) {
+	f := newFarm(t, "slowc.test")
+	f.handle("slowc.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		rc := http.NewResponseController(w)
+		for {
+			if _, err := w.Write([]byte("x")); err != nil || rc.Flush() != nil {
+				return
+			}
+			select {
+			case <-time.After(time.Second):
+			case <-r.Context().Done():
+				return // ends the chunked body at once
+			}
+		}
+	}))
+	c := f.client(func(o *Options) { o.LazyRobots = true; o.RequestTimeout = 700 * time.Millisecond; o.Retries = -1 })
+	for range 3 {
+		r := c.Fetch(context.Background(), "slowc.test")
+		if r.Status != model.StatusTimeout {
+			t.Fatalf("status %s err %v body %q; want timeout", r.Status, r.Err, r.Observation.Body)
+		}
+	}
+}

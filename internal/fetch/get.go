@@ -152,6 +152,12 @@ func (c *Client) get(ctx context.Context, rawURL string, o getOptions) getResult
 	res.resp = resp
 	res.url = resp.Request.URL.String()
 	res.body, err = c.bodies.read(resp.Body, resp.Header.Get("Content-Encoding"), o.limit)
+	if err == nil && rctx.Err() != nil {
+		// Cancelling a TLS request sends close_notify; a server that
+		// answers it by ending a chunked body fast enough makes the body
+		// look complete. A body that ends after the deadline is cut.
+		err = context.Cause(rctx)
+	}
 	if err != nil {
 		res.err = explain(fmt.Errorf("GET %s: %w", res.url, err), st)
 	}
