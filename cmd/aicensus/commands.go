@@ -10,5 +10,8 @@ func subcommands(g *globalOptions) []*cobra.Command {
 		newVersionCommand(),
 		newExportCommand(g),
 		newTestfarmCommand(g),
+		newSupplyCommand(g),
+		newDepsCommand(g),
+		newAgentsCommand(g),
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aicensus/aicensus/internal/supply/agents"
 	"github.com/aicensus/aicensus/internal/supply/gitlog"
+	"github.com/aicensus/aicensus/internal/supply/result"
 )
 
 // Config selects releases and files.
@@ -292,4 +293,25 @@ func isHex(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// Rows flattens r for table and CSV output and for storage.
+func (r Report) Rows() []result.Row {
+	var rows []result.Row
+	for _, iv := range append(append([]Interval(nil), r.Intervals...), r.Pooled) {
+		scope := fmt.Sprintf("blame repo=%s", r.Repo)
+		key := fmt.Sprintf("%s..%s", iv.Start, iv.End)
+		if iv.Start == "" {
+			key = "..." + iv.End
+		}
+		if len(r.Intervals) > 1 && iv.End == r.Pooled.End && iv.Start == r.Pooled.Start && iv.Lines == r.Pooled.Lines {
+			key = "pooled " + key
+		}
+		uni := fmt.Sprintf("new lines surviving at %s (N=%d)", iv.End, iv.Lines)
+		rows = append(rows,
+			result.Row{Scope: scope, Metric: "new_lines", Key: key, Value: float64(iv.Lines), Universe: uni},
+			result.Row{Scope: scope, Metric: "agent_lines", Key: key, Value: float64(iv.AgentLines), Universe: uni},
+			result.Row{Scope: scope, Metric: "agent_share", Key: key, Value: iv.Share, Universe: uni})
+	}
+	return rows
 }
