@@ -98,52 +98,19 @@ func RepoName(dir string) string {
 	return parent + "/" + base
 }
 
+// repoScan is the state of one repository's scan.
+type repoScan struct {
+	list *sdk.List
+	dir  string
+	r    Repo
+	ecos map[string]bool
+	seen map[string]bool // files already parsed (requirements includes)
+}
+
 func scanRepo(ctx context.Context, list *sdk.List, dir string) (Repo, error) {
-	r := Repo{Name: RepoName(dir), Path: dir}
+	s := &repoScan{list: list, dir: dir, r: Repo{Name: RepoName(dir), Path: dir}, ecos: map[string]bool{}, seen: map[string]bool{}}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return r, fmt.Errorf("scan %s: not a directory", dir)
-	}
-	ecos := map[string]bool{}
-	seen := map[string]bool{} // files already parsed (requirements includes)
-	var visit func(rel, kind string, data []byte) error
-	visit = func(rel, kind string, data []byte) error {
-		if seen[rel] {
-			return nil
-		}
-		seen[rel] = true
-		res, err := manifest.ParseKind(kind, data)
-		if err != nil {
-			r.ParseErrors = append(r.ParseErrors, rel+": "+err.Error())
-			return nil
-		}
-		r.Manifests++
-		lock := manifest.IsLockfile(kind)
-		for _, d := range res.Deps {
-			ecos[d.Ecosystem] = true
-			e, ok := list.Lookup(d.Ecosystem, d.Name)
-			if !ok {
-				continue
-			}
-			scope := d.Scope
-			if lock {
-				scope = manifest.ScopeLock
-			}
-			r.Matches = append(r.Matches, Match{Ecosystem: d.Ecosystem, Package: d.Name, SDK: e.Pattern, Tier: e.Tier, File: rel, Scope: scope})
-		}
-		for _, inc := range res.Includes { // requirements -r: stay inside the repository
-			target := path.Clean(path.Join(path.Dir(rel), filepath.ToSlash(inc)))
-			if strings.HasPrefix(target, "../") || path.IsAbs(target) || seen[target] {
-				continue
-			}
-			data, err := readCapped(filepath.Join(dir, filepath.FromSlash(target)))
-			if err != nil {
-				continue
-			}
-			if err := visit(target, "requirements", data); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.r, fmt.Errorf("scan %s: not a directory", dir)
 	}
 	skip := SkipDirs()
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -173,19 +140,59 @@ func scanRepo(ctx context.Context, list *sdk.List, dir string) (Repo, error) {
 		}
 		data, err := readCapped(p)
 		if err != nil {
-			r.ParseErrors = append(r.ParseErrors, rel+": "+err.Error())
+			s.r.ParseErrors = append(s.r.ParseErrors, rel+": "+err.Error())
 			return nil
 		}
-		return visit(rel, kind, data)
+		s.visit(rel, kind, data)
+		return nil
 	})
 	if err != nil {
-		return r, fmt.Errorf("scan %s: %w", dir, err)
+		return s.r, fmt.Errorf("scan %s: %w", dir, err)
 	}
-	for e := range ecos {
-		r.Ecosystems = append(r.Ecosystems, e)
+	for e := range s.ecos {
+		s.r.Ecosystems = append(s.r.Ecosystems, e)
 	}
-	slices.Sort(r.Ecosystems)
-	return r, nil
+	slices.Sort(s.r.Ecosystems)
+	return s.r, nil
+}
+
+// visit parses one manifest, records its SDK matches and follows its
+// requirements includes inside the repository.
+func (s *repoScan) visit(rel, kind string, data []byte) {
+	if s.seen[rel] {
+		return
+	}
+	s.seen[rel] = true
+	res, err := manifest.ParseKind(kind, data)
+	if err != nil {
+		s.r.ParseErrors = append(s.r.ParseErrors, rel+": "+err.Error())
+		return
+	}
+	s.r.Manifests++
+	lock := manifest.IsLockfile(kind)
+	for _, d := range res.Deps {
+		s.ecos[d.Ecosystem] = true
+		e, ok := s.list.Lookup(d.Ecosystem, d.Name)
+		if !ok {
+			continue
+		}
+		scope := d.Scope
+		if lock {
+			scope = manifest.ScopeLock
+		}
+		s.r.Matches = append(s.r.Matches, Match{Ecosystem: d.Ecosystem, Package: d.Name, SDK: e.Pattern, Tier: e.Tier, File: rel, Scope: scope})
+	}
+	for _, inc := range res.Includes {
+		target := path.Clean(path.Join(path.Dir(rel), filepath.ToSlash(inc)))
+		if strings.HasPrefix(target, "../") || path.IsAbs(target) || s.seen[target] {
+			continue
+		}
+		data, err := readCapped(filepath.Join(s.dir, filepath.FromSlash(target)))
+		if err != nil {
+			continue
+		}
+		s.visit(target, "requirements", data)
+	}
 }
 
 var errTooLarge = errors.New("larger than the manifest cap")
