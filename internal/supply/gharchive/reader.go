@@ -133,11 +133,9 @@ func Read(ctx context.Context, r io.Reader, opt Options, fn func(*Event) error) 
 	}
 	consumeErr := consume(gctx, ordered, free, &st, fn)
 	if consumeErr != nil {
-		cancel() // split stops sending; drain what it already queued
-		go func() {
-			for range ordered {
-			}
-		}()
+		cancel() // split stops and closes ordered; drain what it queued
+		for range ordered {
+		}
 	}
 	werr := g.Wait()
 	switch {
