@@ -20,6 +20,7 @@ type migration struct {
 func migrations() []migration {
 	return []migration{
 		migration1(),
+		migration2(), // companies (internal/store/companies.go)
 	}
 }
 

@@ -10,11 +10,11 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 )
 
-// testMigration2 stands in for a future migration (e.g. the reports'
-// companies table).
-func testMigration2() migration {
-	return migration{version: 2, name: "test: companies", stmts: []string{
-		`CREATE TABLE companies (domain VARCHAR NOT NULL, name VARCHAR)`,
+// testMigrationNext stands in for a future migration, one past the
+// newest this binary knows.
+func testMigrationNext() migration {
+	return migration{version: SupportedSchemaVersion() + 1, name: "test: future", stmts: []string{
+		`CREATE TABLE future_things (domain VARCHAR NOT NULL, name VARCHAR)`,
 		`ALTER TABLE results ADD COLUMN company VARCHAR`,
 	}}
 }
@@ -51,16 +51,18 @@ func TestMigrateOldFile(t *testing.T) {
 	}
 
 	// A read-only open by a newer binary refuses to migrate.
-	if _, err := open(ctx, path, Options{ReadOnly: true}, append(v1, testMigration2())); !errors.Is(err, ErrSchemaOutdated) {
+	if _, err := open(ctx, path, Options{ReadOnly: true}, append(migrations(), testMigrationNext())); !errors.Is(err, ErrSchemaOutdated) {
 		t.Fatalf("read-only open of an old file = %v, want ErrSchemaOutdated", err)
 	}
 
-	// A read-write open by the newer binary migrates and keeps the data.
-	s, err := open(ctx, path, Options{}, append(v1, testMigration2()))
+	// A read-write open by the newer binary migrates (through every
+	// migration of this binary, then the future one) and keeps the data.
+	next := testMigrationNext().version
+	s, err := open(ctx, path, Options{}, append(migrations(), testMigrationNext()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.SchemaVersion() != 2 || !tableExists(t, s, "companies") {
+	if s.SchemaVersion() != next || !tableExists(t, s, "companies") || !tableExists(t, s, "future_things") {
 		t.Errorf("after migration: version %d, companies table %v", s.SchemaVersion(), tableExists(t, s, "companies"))
 	}
 	var versions, results int
@@ -70,8 +72,8 @@ func TestMigrateOldFile(t *testing.T) {
 	if err := s.DB().QueryRow(`SELECT count(*) FROM results WHERE company IS NULL`).Scan(&results); err != nil {
 		t.Fatal(err)
 	}
-	if versions != 2 || results != 30 {
-		t.Errorf("schema_version rows %d, results %d; want 2, 30", versions, results)
+	if versions != next || results != 30 {
+		t.Errorf("schema_version rows %d, results %d; want %d, 30", versions, results, next)
 	}
 	if got := collect(t, s, sc.ID); len(got) != 30 || len(got[6].Detections) == 0 {
 		t.Errorf("read back %d results after migration", len(got))
@@ -80,7 +82,7 @@ func TestMigrateOldFile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The current binary (which knows only version 1) refuses the newer file.
+	// The current binary refuses the newer file.
 	_, err = Open(ctx, path, Options{})
 	if !errors.Is(err, ErrSchemaTooNew) {
 		t.Fatalf("Open of a newer file = %v, want ErrSchemaTooNew", err)

@@ -138,3 +138,66 @@ func TestFillArchive(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestFillCompanies(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "c.duckdb"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sc, err := Fill(ctx, s, Options{Results: 20000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := FillCompanies(ctx, s, CompanyOptions{Companies: 10000}); err != nil {
+		t.Fatal(err)
+	}
+	var companies, matched, small, exact int
+	err = s.DB().QueryRow(`SELECT (SELECT count(*) FROM companies),
+		(SELECT count(*) FROM results r JOIN companies c USING (domain) WHERE r.scan_id = ?),
+		(SELECT count(*) FILTER (WHERE size_bucket = '1-10') FROM companies),
+		(SELECT count(employees) FROM companies)`, sc.ID).Scan(&companies, &matched, &small, &exact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if companies != 10000 || matched != 10000 || small < 4000 || small > 5000 || exact < 3000 || exact > 3500 {
+		t.Errorf("companies %d, matched to results %d, 1-10 %d, exact %d", companies, matched, small, exact)
+	}
+	srcs, err := s.CompanySources(ctx)
+	if err != nil || len(srcs) != 1 || srcs[0].Rows != 10000 {
+		t.Errorf("sources %+v, %v", srcs, err)
+	}
+}
+
+func TestFillCompaniesBuckets(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "c.duckdb"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := FillCompanies(ctx, s, CompanyOptions{Companies: 5000, Offset: 100}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.DB().Query(`SELECT employees, size_bucket FROM companies WHERE employees IS NOT NULL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var e int64
+		var label string
+		if err := rows.Scan(&e, &label); err != nil {
+			t.Fatal(err)
+		}
+		if b, ok := store.BucketOf(e); !ok || b.Label != label {
+			t.Fatalf("employees %d stored in bucket %s", e, label)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no exact headcounts")
+	}
+}
