@@ -2,12 +2,16 @@ package warc
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aicensus/aicensus/internal/warc/warctest"
 )
@@ -106,6 +110,57 @@ func FuzzParseDNS(f *testing.F) {
 		for _, r := range recs {
 			if r.Type == "" || (len(r.Name) > 1 && r.Name[len(r.Name)-1] == '.') {
 				t.Fatalf("record %+v", r)
+			}
+		}
+	})
+}
+
+// FuzzScanSplit scans arbitrary input with the splitting pipeline: it must
+// not panic, hang or handle a record twice, and on input the sequential
+// reader finds clean it must give exactly the sequential records.
+func FuzzScanSplit(f *testing.F) {
+	var buf bytes.Buffer
+	w := warctest.NewWriter(&buf, true)
+	for i := range 4 {
+		_, _ = w.Write(warctest.Response(fmt.Sprintf("https://x%d.example/", i), 200, []string{"Content-Encoding: gzip"}, warctest.Gzip([]byte("<html>hi</html>"))))
+	}
+	f.Add(buf.Bytes())
+	f.Add(append(bytes.Clone(buf.Bytes()[:buf.Len()/2]), buf.Bytes()...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		seen := map[string]bool{}
+		var mu sync.Mutex
+		st, err := Scan(ctx, []Source{{Name: "-", Kind: SourceStdin}}, ScanOptions{Workers: 3, Options: Options{Stdin: bytes.NewReader(data)}}, func(_ context.Context, it *Item) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[it.Record.Ref()] {
+				t.Errorf("%s handled twice", it.Record.Ref())
+			}
+			seen[it.Record.Ref()] = true
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("Scan: %v", err)
+		}
+		r := NewReader(bytes.NewReader(data), "-", 0, Options{})
+		var refs []string
+		for {
+			rec, err := r.Next()
+			if err != nil {
+				break
+			}
+			refs = append(refs, rec.Ref())
+		}
+		if r.Stats().ProblemTotal() > 0 {
+			return
+		}
+		if len(refs) != len(seen) || st.ProblemTotal() != 0 {
+			t.Fatalf("split read %d records %v, sequential %d clean", len(seen), st.Problems, len(refs))
+		}
+		for _, ref := range refs {
+			if !seen[ref] {
+				t.Fatalf("%s missing from the split read", ref)
 			}
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"strconv"
 	"strings"
@@ -63,6 +64,13 @@ type Reader struct {
 	stats Stats
 	done  bool
 	fatal error
+
+	piece     bool // reading one piece of a split source: see truncated
+	needMore  bool // the piece ended inside a gzip member...
+	moreFirst bool // ...and it was the clean member the piece starts with
+	inline    bool // splitting: the member at the input is read here, not split
+	opened    bool // inline: its member was opened
+	sig       []byte
 }
 
 // NewReader returns a Reader over r, which must be positioned at offset of
@@ -72,12 +80,16 @@ type Reader struct {
 // source, i.e. offset plus what was read from r. If r is an io.Closer,
 // Close closes it.
 func NewReader(r io.Reader, name string, offset int64, opt Options) *Reader {
+	return newReader(r, name, offset, opt, srcBufSize)
+}
+
+func newReader(r io.Reader, name string, offset int64, opt Options, bufSize int) *Reader {
 	cnt := &countingReader{r: r}
 	rd := &Reader{
 		name: name,
 		opt:  opt,
 		cnt:  cnt,
-		src:  bufio.NewReaderSize(cnt, srcBufSize),
+		src:  bufio.NewReaderSize(cnt, bufSize),
 		base: offset,
 	}
 	if c, ok := r.(io.Closer); ok {
@@ -86,6 +98,22 @@ func NewReader(r io.Reader, name string, offset int64, opt Options) *Reader {
 	lower := strings.ToLower(name)
 	rd.arc = strings.HasSuffix(lower, ".arc") || strings.HasSuffix(lower, ".arc.gz")
 	return rd
+}
+
+// reset makes r read src from offset as if new, keeping its buffers and
+// decompressor.
+func (r *Reader) reset(src io.Reader, name string, offset int64) {
+	*r = Reader{
+		name: name, opt: r.opt, cnt: r.cnt, src: r.src, base: offset,
+		gz: r.gz, tap: r.tap, dec: r.dec, line: r.line[:0], piece: r.piece,
+	}
+	*r.cnt = countingReader{r: src}
+	r.src.Reset(r.cnt)
+	if r.tap != nil {
+		*r.tap = errTap{}
+	}
+	lower := strings.ToLower(name)
+	r.arc = strings.HasSuffix(lower, ".arc") || strings.HasSuffix(lower, ".arc.gz")
 }
 
 // Open opens src at offset (see Source.Open) and returns a Reader over it.
@@ -171,6 +199,18 @@ func (r *Reader) end(err error) error {
 
 func (r *Reader) pos() int64 { return r.base + r.cnt.n - int64(r.src.Buffered()) }
 
+// truncated counts a gzip member cut short by the end of the input. A
+// Reader over one piece of a split source (see piece.go) does not count
+// it but notes that the piece needs the bytes of the next one.
+func (r *Reader) truncated(off int64, err error) {
+	if r.piece {
+		r.needMore = true
+		r.moreFirst = off == r.base && r.stats.ProblemTotal() == 0
+		return
+	}
+	r.problem(KindTruncatedGzip, off, err)
+}
+
 func (r *Reader) problem(k Kind, off int64, err error) {
 	r.stats.countProblem(k, 1)
 	if r.opt.OnProblem != nil {
@@ -205,9 +245,11 @@ func (r *Reader) detect() error {
 	}
 	if len(p) == 2 && p[0] == 0x1f && p[1] == 0x8b {
 		r.mode = modeGzip
-		r.gz = new(gzip.Reader)
-		r.tap = &errTap{}
-		r.dec = bufio.NewReaderSize(r.tap, decBufSize)
+		if r.gz == nil {
+			r.gz = new(gzip.Reader)
+			r.tap = &errTap{}
+			r.dec = bufio.NewReaderSize(r.tap, decBufSize)
+		}
 		r.resync = -1
 		return nil
 	}
@@ -255,6 +297,10 @@ func (r *Reader) nextPlain() (*Record, error) {
 func (r *Reader) nextGzip() (*Record, error) {
 	for {
 		if !r.member {
+			if r.inline && r.opened {
+				return nil, errMemberEnd
+			}
+			r.opened = true
 			if err := r.openMember(); err != nil {
 				return nil, err
 			}
@@ -303,6 +349,15 @@ func (r *Reader) nextGzip() (*Record, error) {
 func (r *Reader) openMember() error {
 	for {
 		start := r.pos()
+		if ok, complete := r.peekHeader(); !ok && complete {
+			// Not a member header: count it and look further without
+			// consuming it, so a real header inside is not skipped.
+			r.problem(KindCorruptGzip, start, gzip.ErrHeader)
+			if err := r.resyncGzip(start); err != nil {
+				return err
+			}
+			continue
+		}
 		err := r.gz.Reset(r.src)
 		if err != nil {
 			if f := r.ioFailure(start); f != nil {
@@ -319,7 +374,7 @@ func (r *Reader) openMember() error {
 		case err == io.EOF:
 			return io.EOF
 		case err == io.ErrUnexpectedEOF:
-			r.problem(KindTruncatedGzip, start, err)
+			r.truncated(start, err)
 			return io.EOF
 		}
 		r.problem(KindCorruptGzip, start, err)
@@ -345,7 +400,7 @@ func (r *Reader) checkMemberEnd() (bool, error) {
 		// The input ended after the record's last byte, before the
 		// member's trailer: the record is whole; the source ends after it.
 		r.member = false
-		r.problem(KindTruncatedGzip, r.mstart, r.tap.err)
+		r.truncated(r.mstart, r.tap.err)
 		r.done = true
 		return true, nil
 	}
@@ -365,7 +420,7 @@ func (r *Reader) afterMemberError() error {
 	case err == io.EOF:
 		return nil // clean end of member; the caller counts what was wrong
 	case err == io.ErrUnexpectedEOF:
-		r.problem(KindTruncatedGzip, r.mstart, err)
+		r.truncated(r.mstart, err)
 		r.done = true
 		return io.EOF
 	case err == nil:
@@ -398,12 +453,70 @@ func (r *Reader) resyncGzip(from int64) error {
 			return io.EOF
 		}
 		buf, _ := r.src.Peek(r.src.Buffered())
-		if i := bytes.Index(buf, gzipMagic); i >= 0 {
-			_, _ = r.src.Discard(i)
+		i := bytes.Index(buf, gzipMagic)
+		if i < 0 {
+			_, _ = r.src.Discard(len(buf) - len(gzipMagic) + 1)
+			continue
+		}
+		_, _ = r.src.Discard(i)
+		if ok, _ := r.peekHeader(); ok {
 			return nil
 		}
-		_, _ = r.src.Discard(len(buf) - len(gzipMagic) + 1)
+		_, _ = r.src.Discard(1)
 	}
+}
+
+// peekHeader checks the gzip member header at the input without consuming
+// it: the fixed part, the optional fields and the header CRC (RFC 1952
+// 2.3). complete is false when the input ended (or a field ran past 64 KiB)
+// before the header could be checked.
+func (r *Reader) peekHeader() (ok, complete bool) {
+	const maxHeader = 64 << 10
+	b, _ := r.src.Peek(sigLen)
+	if len(b) < sigLen {
+		return false, false
+	}
+	if b[0] != 0x1f || b[1] != 0x8b || b[2] != 8 || b[3]&0xe0 != 0 {
+		return false, true
+	}
+	flg := b[3]
+	n := sigLen
+	need := func(k int) ([]byte, bool) {
+		if n+k > maxHeader {
+			return nil, false
+		}
+		b, _ = r.src.Peek(n + k)
+		return b, len(b) == n+k
+	}
+	if flg&0x04 != 0 { // FEXTRA
+		if b, ok = need(2); !ok {
+			return false, false
+		}
+		n += 2 + int(b[n]) | int(b[n+1])<<8
+	}
+	for _, f := range []byte{0x08, 0x10} { // FNAME, FCOMMENT: zero-terminated
+		if flg&f == 0 {
+			continue
+		}
+		for {
+			if b, ok = need(1); !ok {
+				return false, false
+			}
+			n++
+			if b[n-1] == 0 {
+				break
+			}
+		}
+	}
+	if flg&0x02 != 0 { // FHCRC
+		if b, ok = need(2); !ok {
+			return false, false
+		}
+		if uint16(crc32.ChecksumIEEE(b[:n])) != uint16(b[n])|uint16(b[n+1])<<8 {
+			return false, true
+		}
+	}
+	return true, true
 }
 
 // skipToWARCLine discards input up to the next line starting with "WARC/"

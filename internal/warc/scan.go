@@ -1,6 +1,7 @@
 package warc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -17,26 +18,30 @@ import (
 // GOMAXPROCS files at a time and GOMAXPROCS workers.
 type ScanOptions struct {
 	Options
-	// Files is how many sources are read at the same time (each by its
-	// own goroutine, which also does that source's gzip decompression).
-	// Default GOMAXPROCS.
+	// Files is how many sources are read at the same time, each by its own
+	// goroutine. Default GOMAXPROCS.
 	Files int
-	// Workers is how many goroutines decode records (HTTP parsing,
-	// chunked and content decoding, dns parsing) and call the handler.
-	// Default GOMAXPROCS.
+	// Workers is how many goroutines inflate and parse gzip members, decode
+	// records (HTTP parsing, chunked and content decoding, dns parsing) and
+	// call the handler. Default GOMAXPROCS.
 	Workers int
-	// Queue is how many records may wait between the readers and the
-	// workers. Default 4 × Workers. At most Files + Queue + Workers records
-	// are in memory at once, each at most MaxRecordBytes (plus its decoded
-	// body, at most MaxBodyBytes).
+	// Queue is how many records or pieces of gzip input may wait between
+	// the readers and the workers. Default 4 × Workers. Memory is bounded
+	// by (Files + Queue + Workers) × (MaxRecordBytes + MaxBodyBytes) plus
+	// 4 MiB of input buffer per file read at once, whatever the archive
+	// size; typical use is far below.
 	Queue int
+	// NoSplit turns off splitting gzip input between workers (see
+	// Scan); each source is then inflated by its reader goroutine.
+	NoSplit bool
 	// Start returns the offset to start a source at (0 for the start), as
 	// an earlier run's Commit reported it. Nil starts every source at 0.
 	Start func(Source) int64
 	// Commit, if set, is called when every record of src before offset
 	// has been handled: a crashed or interrupted scan can resume src at
-	// offset without losing a record (records of one gzip member that
-	// holds several are seen again). It is called from worker and reader
+	// offset without losing a record (records handled after the oldest
+	// unfinished one are handled again, so the handler's effects should
+	// be idempotent per Record.Ref). It is called from worker and reader
 	// goroutines, never concurrently for one source, with offsets
 	// strictly increasing per source; it should return quickly. The last
 	// call for a source read to its end carries the source's end offset.
@@ -63,17 +68,21 @@ type Item struct {
 }
 
 // Scan reads sources in parallel and calls handle for every record, from
-// Workers goroutines at once; handle must be safe for concurrent use. Each
-// record is read by its source's reader goroutine (gzip decompression and
-// WARC framing: cheap) and decoded by a worker (HTTP parsing and body
-// decoding: the expensive part), so one big file also keeps several
-// cores busy. Records of one source reach handle in no particular order.
+// Workers goroutines at once; handle must be safe for concurrent use.
+//
+// Each source has a reader goroutine. For gzip input it only cuts the
+// compressed bytes into pieces at gzip member headers (see piece.go), and
+// the workers inflate, parse, decode and handle the pieces, so one big file
+// keeps every core busy. Other input (uncompressed WARC, members too large
+// to hold) is read record by record by the reader goroutine and the
+// records are decoded and handled by the workers. Records of one source
+// reach handle in no particular order.
 //
 // Broken input is counted in the returned Stats and never stops the scan;
 // a source that cannot be opened or read is reported through SourceDone
 // and counted. Scan stops early and returns the error when handle returns
-// one or ctx is cancelled. handle must not keep item.Record or the
-// Observation's byte slices after it returns.
+// one or ctx is cancelled. handle must not keep item.Record, its Block or
+// the Observation's byte slices after it returns: they are recycled.
 func Scan(ctx context.Context, sources []Source, opt ScanOptions, handle func(ctx context.Context, item *Item) error) (Stats, error) {
 	procs := runtime.GOMAXPROCS(0)
 	files, workers := opt.Files, opt.Workers
@@ -135,20 +144,22 @@ type scan struct {
 	total Stats
 }
 
+// job is one record, or one piece of gzip input, of a source.
 type job struct {
-	t   *tracker
-	seq int64
-	rec *Record
+	t     *tracker
+	seq   int64
+	rec   *Record
+	piece *piece
 }
 
-// read reads one source and queues its records.
+// read reads one source and queues its records or pieces.
 func (s *scan) read(ctx context.Context, src Source) error {
 	var start int64
 	if s.opt.Start != nil {
 		start = s.opt.Start(src)
 	}
 	t := &tracker{scan: s, src: src, committed: start, readPos: start, end: -1}
-	r, err := Open(ctx, src, start, s.opt.Options)
+	rc, err := src.Open(ctx, start, s.opt.Options)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -161,12 +172,50 @@ func (s *scan) read(ctx context.Context, src Source) error {
 		t.finish(0, err)
 		return nil
 	}
-	defer r.Close()
+	defer rc.Close()
+	bufSize := splitBufSize
+	if s.opt.NoSplit {
+		bufSize = srcBufSize
+	}
+	r := newReader(rc, src.Name, start, s.opt.Options, bufSize)
+	// Pieces wait in ahead until joinAhead later pieces are known, so a
+	// worker can always join a piece with the next ones without waiting
+	// for this goroutine (which may be blocked on a full queue).
+	var ahead []job
+	var prev *piece
+	endChain := func() {
+		if prev != nil {
+			close(prev.nextReady) // next == nil: the bytes after prev are not a piece
+			prev = nil
+		}
+	}
+	send := func(keep int) error {
+		for len(ahead) > keep {
+			select {
+			case s.jobs <- ahead[0]:
+				ahead = ahead[1:]
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}
+	defer endChain()
 	for {
-		rec, err := r.Next()
+		var p *piece
+		var rec *Record
+		if s.opt.NoSplit {
+			rec, err = r.Next()
+		} else {
+			p, rec, err = r.nextPiece()
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			endChain()
+			if err := send(0); err != nil {
+				return err
 			}
 			t.mu.Lock()
 			t.stats.Add(r.Stats())
@@ -178,38 +227,43 @@ func (s *scan) read(ctx context.Context, src Source) error {
 			}
 			return nil
 		}
-		seq := t.add(rec.Offset, r.Offset())
-		select {
-		case s.jobs <- job{t: t, seq: seq, rec: rec}:
-		case <-ctx.Done():
-			return ctx.Err()
+		j := job{t: t, rec: rec, piece: p}
+		keep := 0
+		if p != nil {
+			j.seq = t.add(p.off, r.Offset())
+			p.seq, p.prev = j.seq, prev
+			if prev != nil {
+				prev.next = p
+				close(prev.nextReady)
+			}
+			prev = p
+			keep = joinAhead
+		} else {
+			endChain()
+			j.seq = t.add(rec.Offset, r.Offset())
+		}
+		ahead = append(ahead, j)
+		if err := send(keep); err != nil {
+			return err
 		}
 	}
 }
 
-// work decodes queued records and hands them to the handler.
+// work processes queued jobs.
 func (s *scan) work(ctx context.Context) error {
-	var d Decoder
+	w := worker{scan: s, pr: newReader(bytes.NewReader(nil), "", 0, s.opt.Options, srcBufSize)}
 	for j := range s.jobs {
-		item := Item{Source: j.t.src, Record: j.rec}
-		obs, err := d.Decode(j.rec)
-		item.Observation = obs
-		if err != nil {
-			p := &Problem{Err: err}
-			if !errors.As(err, &p) {
-				p.Kind = KindDecodeError
-			}
-			item.Problem = p
-			if s.opt.OnProblem != nil {
-				s.opt.OnProblem(p)
-			}
+		var err error
+		if j.piece != nil {
+			err = w.doPiece(ctx, j)
+		} else {
+			var st Stats
+			err = w.emit(ctx, j.t.src, j.rec, &st)
+			j.t.done(j.seq, st)
 		}
-		if err := s.handle(ctx, &item); err != nil {
+		if err != nil {
 			return err
 		}
-		j.t.done(j.seq, item.Problem)
-		s.opt.pool.put(j.rec.Block)
-		j.rec.Block = nil
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -217,17 +271,161 @@ func (s *scan) work(ctx context.Context) error {
 	return nil
 }
 
-// tracker follows one source's records through the workers, to report
-// the resume offset (the start of the oldest record not yet handled) and
-// the source's end.
+// worker is one worker goroutine's state.
+type worker struct {
+	scan *scan
+	d    Decoder
+	pr   *Reader // reads pieces
+}
+
+// emit decodes rec and hands it to the handler, counting a decode problem
+// in st; then it recycles the block.
+func (w *worker) emit(ctx context.Context, src Source, rec *Record, st *Stats) error {
+	s := w.scan
+	item := Item{Source: src, Record: rec}
+	obs, err := w.d.Decode(rec)
+	item.Observation = obs
+	if err != nil {
+		p := &Problem{Err: err}
+		if !errors.As(err, &p) {
+			p.Kind = KindDecodeError
+		}
+		item.Problem = p
+		st.countProblem(p.Kind, 1)
+		if s.opt.OnProblem != nil {
+			s.opt.OnProblem(p)
+		}
+	}
+	err = s.handle(ctx, &item)
+	s.opt.pool.put(rec.Block)
+	rec.Block = nil
+	return err
+}
+
+// doPiece inflates, parses and handles one piece (see piece.go).
+func (w *worker) doPiece(ctx context.Context, j job) error {
+	p, t := j.piece, j.t
+	pool := w.scan.opt.pool
+	rd := readPiece(w.pr, p.data, t.src.Name, p.off, false)
+	covered := []*piece{p}
+	if !rd.more && rd.st.ProblemTotal() == 0 {
+		close(p.decided) // clean: the next piece starts a member
+	} else {
+		if p.prev != nil {
+			if err := wait(ctx, p.prev.decided); err != nil {
+				return err
+			}
+			if p.prev.succAbsorbed { // read as part of an earlier piece
+				release(pool, rd.recs)
+				return nil
+			}
+		}
+		var err error
+		if covered, rd, err = w.join(ctx, t, p, rd); err != nil {
+			return err
+		}
+		for _, q := range covered[:len(covered)-1] {
+			q.succAbsorbed = true
+			close(q.decided)
+		}
+		close(covered[len(covered)-1].decided)
+	}
+	var err error
+	for i, rec := range rd.recs {
+		if err = w.emit(ctx, t.src, rec, &rd.st); err != nil {
+			release(pool, rd.recs[i+1:])
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for i, q := range covered {
+		if i == 0 {
+			t.done(q.seq, rd.st)
+		} else {
+			t.done(q.seq, Stats{})
+		}
+	}
+	return nil
+}
+
+// join settles a piece whose read ran out of data. If the member it
+// starts with was cut, the cut may be false: it re-reads the piece joined
+// with the following ones (at most joinAhead) until that member ends, and
+// returns the pieces it covered. It never joins a piece that reads cleanly
+// on its own: that one starts a real member, and the member before it was
+// cut short (corrupt). At the end of the input the member is truncated;
+// anything else cut at the end is garbage before the next piece.
+func (w *worker) join(ctx context.Context, t *tracker, p *piece, rd pieceRead) ([]*piece, pieceRead, error) {
+	covered := []*piece{p}
+	data := p.data
+	for rd.more {
+		last := covered[len(covered)-1]
+		// Never blocks: the reader sends a piece only after joinAhead more
+		// are known (or the chain ended).
+		if err := wait(ctx, last.nextReady); err != nil {
+			return nil, rd, err
+		}
+		switch {
+		case last.next == nil || (rd.first && len(covered) > joinAhead):
+			// The input ends here (or the member is beyond joining):
+			// count the cut member as truncated.
+			release(w.scan.opt.pool, rd.recs)
+			rd = readPiece(w.pr, data, t.src.Name, p.off, true)
+			return covered, rd, nil
+		case !rd.first || cleanPiece(w.pr, t.src.Name, last.next):
+			// Garbage, or a member cut short by a real one (the next piece
+			// reads cleanly on its own): never absorb a clean piece.
+			rd.st.countProblem(KindCorruptGzip, 1)
+			if w.scan.opt.OnProblem != nil {
+				w.scan.opt.OnProblem(&Problem{Kind: KindCorruptGzip, File: t.src.Name, Offset: p.off, Err: errors.New("gzip data runs into the next member")})
+			}
+			return covered, rd, nil
+		}
+		release(w.scan.opt.pool, rd.recs)
+		covered = append(covered, last.next)
+		data = append(data[:len(data):len(data)], last.next.data...)
+		rd = readPiece(w.pr, data, t.src.Name, p.off, false)
+	}
+	return covered, rd, nil
+}
+
+// cleanPiece reports whether q reads cleanly on its own, as its own worker
+// finds (readPiece is deterministic).
+func cleanPiece(pr *Reader, name string, q *piece) bool {
+	rd := readPiece(pr, q.data, name, q.off, false)
+	release(pr.opt.pool, rd.recs)
+	return !rd.more && rd.st.ProblemTotal() == 0
+}
+
+func release(pool *blockPool, recs []*Record) {
+	for _, r := range recs {
+		pool.put(r.Block)
+		r.Block = nil
+	}
+}
+
+func wait(ctx context.Context, ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// tracker follows one source's records and pieces through the workers, to
+// report the resume offset (the start of the oldest one not yet handled)
+// and the source's end.
 type tracker struct {
 	scan *scan
 	src  Source
 
 	mu        sync.Mutex
-	pending   []pending // records queued or being handled, in read order
+	pending   []pending // queued or being handled, in read order
 	head      int64     // seq of pending[0]
-	readPos   int64     // resume offset after the last record read
+	readPos   int64     // resume offset after the last record or piece read
 	committed int64
 	end       int64 // -1 until the reader finished
 	err       error
@@ -247,12 +445,11 @@ func (t *tracker) add(off, next int64) int64 {
 	return t.head + int64(len(t.pending)) - 1
 }
 
-func (t *tracker) done(seq int64, p *Problem) {
+// done marks one record or piece handled and adds its counts.
+func (t *tracker) done(seq int64, st Stats) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if p != nil {
-		t.stats.countProblem(p.Kind, 1)
-	}
+	t.stats.Add(st)
 	t.pending[seq-t.head].done = true
 	n := 0
 	for n < len(t.pending) && t.pending[n].done {
