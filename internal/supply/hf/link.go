@@ -19,6 +19,9 @@ func NextLink(header string) string {
 			return ""
 		}
 		target := s[lt+1 : lt+gt]
+		if i := strings.LastIndexByte(target, '<'); i >= 0 { // "<<x>": the target is "x"
+			target = target[i+1:]
+		}
 		s = s[lt+gt+1:]
 		params := s
 		if next := strings.IndexByte(s, '<'); next >= 0 {
@@ -33,6 +36,10 @@ func NextLink(header string) string {
 // hasNextRel reports whether a link's parameter list (";rel=next; ...")
 // names the "next" relation.
 func hasNextRel(params string) bool {
+	_, params, ok := strings.Cut(params, ";") // parameters follow the first ";"
+	if !ok {
+		return false
+	}
 	for p := range strings.SplitSeq(params, ";") {
 		name, value, ok := strings.Cut(p, "=")
 		if !ok || !strings.EqualFold(strings.TrimSpace(name), "rel") {
