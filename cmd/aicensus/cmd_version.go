@@ -13,12 +13,17 @@ func newVersionCommand() *cobra.Command {
 		Short: "Print the aicensus version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := "(devel)"
-			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-				v = bi.Main.Version
-			}
-			_, err := fmt.Fprintln(cmd.OutOrStdout(), "aicensus", v)
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), "aicensus", toolVersion())
 			return err
 		},
 	}
+}
+
+// toolVersion is the module version of the binary, "(devel)" for builds
+// from a checkout.
+func toolVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
 }

@@ -7,6 +7,7 @@ import "github.com/spf13/cobra"
 func subcommands(g *globalOptions) []*cobra.Command {
 	return []*cobra.Command{
 		newDetectCommand(g),
+		newScanCommand(g),
 		newVersionCommand(),
 		newExportCommand(g),
 		newTestfarmCommand(g),

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aicensus/aicensus/internal/dns"
+	"github.com/aicensus/aicensus/internal/fetch"
+	"github.com/aicensus/aicensus/internal/input"
+	"github.com/aicensus/aicensus/internal/model"
+	"github.com/aicensus/aicensus/internal/progress"
+	"github.com/aicensus/aicensus/internal/scan"
+	"github.com/aicensus/aicensus/internal/store"
+)
+
+// scanOptions are the flags of `aicensus scan`.
+type scanOptions struct {
+	catalog      catalogOptions
+	db           string
+	resume       bool
+	jsonOut      bool
+	noProgress   bool
+	column       string
+	inputFormat  string
+	allowIP      bool
+	concurrency  int
+	detectors    int
+	timeout      time.Duration
+	connTimeout  time.Duration
+	rate         float64
+	perHost      int
+	perIP        int
+	retries      int
+	resolvers    []string
+	userAgent    string
+	allowPrivate bool
+	allowNets    []string
+	caCert       string
+	portMap      string
+	maxBody      int64
+	scripts      int
+	scriptBudget int64
+	strictRobots bool
+}
+
+func newScanCommand(g *globalOptions) *cobra.Command {
+	o := &scanOptions{}
+	def := fetch.DefaultOptions()
+	cmd := &cobra.Command{
+		Use:   "scan [flags] INPUT|-",
+		Short: "Scan live domains from a list (file or stdin) into the store",
+		Long: `Scan every domain of a list: DNS records, the home page over HTTPS (falling back
+to HTTP and www.), a few linked scripts; detect technologies with their
+evidence and store one result per input line in the DuckDB store.
+
+INPUT is a file (plain list, CSV or TSV, .gz transparently) or - for stdin.
+An interrupted scan (Ctrl-C, kill -9, crash) continues where it stopped when
+the same command runs again (or with --resume): every input line ends up
+exactly once in the results.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := o.liveConfig(args[0], cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g)
+			if err != nil {
+				return err
+			}
+			sum, err := scan.Live(cmd.Context(), cfg)
+			printScanSummary(cmd.ErrOrStderr(), sum)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	o.catalog.addFlags(f)
+	f.StringVar(&o.db, "db", store.DefaultPath, "DuckDB store file")
+	f.BoolVar(&o.resume, "resume", false, "continue the unfinished scan of this input (error if there is none)")
+	f.BoolVar(&o.jsonOut, "json", false, "also stream every result to stdout as JSON Lines")
+	f.BoolVar(&o.noProgress, "no-progress", false, "no progress bar; log progress lines instead")
+	f.StringVar(&o.column, "column", "", "CSV/TSV column holding the domain or URL (name or 1-based index)")
+	f.StringVar(&o.inputFormat, "input-format", "auto", "input layout: auto, plain, csv or tsv")
+	f.BoolVar(&o.allowIP, "allow-ip", false, "accept IP addresses as targets")
+	f.IntVar(&o.concurrency, "concurrency", 64, "hosts probed at the same time")
+	f.IntVar(&o.detectors, "detect-workers", 0, "detection workers (default: number of CPUs)")
+	f.DurationVar(&o.timeout, "timeout", def.TargetTimeout, "total time for one target (fallbacks, retries, scripts)")
+	f.DurationVar(&o.connTimeout, "connect-timeout", def.ConnectTimeout, "time for one TCP connect")
+	f.Float64Var(&o.rate, "rate", 0, "maximum HTTP requests per second overall (0: no limit)")
+	f.IntVar(&o.perHost, "per-host", def.PerHost, "concurrent requests per host name")
+	f.IntVar(&o.perIP, "per-ip", def.PerIP, "concurrent connections per IP address")
+	f.IntVar(&o.retries, "retries", def.Retries, "retries of transient failures (timeouts, resets, 429, 503)")
+	f.StringArrayVar(&o.resolvers, "resolver", nil, "DNS resolver ADDR[:PORT] (repeatable; default: the system's)")
+	f.StringVar(&o.userAgent, "user-agent", fetch.DefaultUserAgent(), "User-Agent sent with every request")
+	f.BoolVar(&o.allowPrivate, "allow-private", false, "allow connections to private, loopback and link-local addresses")
+	f.StringArrayVar(&o.allowNets, "allow-net", nil, "allow one private prefix (CIDR), e.g. a test farm's 127.0.0.1/32")
+	f.StringVar(&o.caCert, "ca-cert", "", "PEM file of extra CA certificates to trust (test farms)")
+	f.StringVar(&o.portMap, "port-map", "", "dial other ports than 80/443, e.g. 80=8080,443=8443 (test farms)")
+	f.Int64Var(&o.maxBody, "max-body", def.MaxBodyBytes, "cap on a page body in bytes, after decompression")
+	f.IntVar(&o.scripts, "scripts", def.MaxScripts, "linked scripts fetched per site (0: none)")
+	f.Int64Var(&o.scriptBudget, "script-budget", def.ScriptBudget, "cap on the bytes of all scripts of a site")
+	f.BoolVar(&o.strictRobots, "strict-robots", false, "also apply robots.txt to the home page")
+	_ = f.MarkHidden("port-map")
+	_ = f.MarkHidden("allow-net")
+	return cmd
+}
+
+// liveConfig validates the flags into a scan configuration.
+func (o *scanOptions) liveConfig(in string, stdin io.Reader, stdout, stderr io.Writer, g *globalOptions) (scan.LiveConfig, error) {
+	var cfg scan.LiveConfig
+	format, err := input.ParseFormat(o.inputFormat)
+	if err != nil {
+		return cfg, usageError{err}
+	}
+	fo := fetch.DefaultOptions()
+	fo.UserAgent, fo.TargetTimeout, fo.ConnectTimeout = o.userAgent, o.timeout, o.connTimeout
+	fo.Rate, fo.PerHost, fo.PerIP, fo.Retries = o.rate, o.perHost, o.perIP, o.retries
+	fo.AllowPrivate, fo.MaxBodyBytes, fo.MaxScripts, fo.ScriptBudget = o.allowPrivate, o.maxBody, o.scripts, o.scriptBudget
+	fo.StrictRobots = o.strictRobots
+	if o.retries == 0 {
+		fo.Retries = -1
+	}
+	if o.scripts == 0 {
+		fo.MaxScripts = -1
+	}
+	for _, n := range o.allowNets {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
+			return cfg, usagef("--allow-net %q: %v", n, err)
+		}
+		fo.Allow = append(fo.Allow, p)
+	}
+	if o.caCert != "" {
+		pem, err := os.ReadFile(o.caCert)
+		if err != nil {
+			return cfg, usagef("--ca-cert: %v", err)
+		}
+		fo.ExtraRootsPEM = pem
+	}
+	if o.portMap != "" {
+		if fo.PortMap, err = parsePortMap(o.portMap); err != nil {
+			return cfg, usagef("--port-map: %v", err)
+		}
+	}
+	det, err := o.catalog.detector()
+	if err != nil {
+		return cfg, err
+	}
+	log := stderrLogger(g)
+	cfg = scan.LiveConfig{
+		Input: in, Stdin: stdin, DB: o.db, Detector: det, Fetch: fo,
+		InputOptions: input.Options{Format: format, Column: o.column, NormalizeOptions: input.NormalizeOptions{AllowIP: o.allowIP}},
+		DNS:          dns.Config{Servers: o.resolvers},
+		FetchWorkers: o.concurrency, DetectWorkers: o.detectors, Resume: o.resume,
+		Log: log, ToolVersion: toolVersion(), Options: o.recorded(),
+	}
+	if o.jsonOut {
+		cfg.JSON = stdout
+	}
+	if !o.noProgress && progress.IsTerminal(stderr) {
+		cfg.Progress = stderr
+	}
+	return cfg, nil
+}
+
+// recorded is what the scans table keeps of the options.
+func (o *scanOptions) recorded() map[string]any {
+	return map[string]any{
+		"catalogs": o.catalog.paths, "no_ai_catalog": o.catalog.noEmbedded, "min_confidence": o.catalog.minConfidence,
+		"column": o.column, "input_format": o.inputFormat, "concurrency": o.concurrency, "timeout": o.timeout.String(),
+		"rate": o.rate, "per_host": o.perHost, "per_ip": o.perIP, "resolvers": o.resolvers, "user_agent": o.userAgent,
+		"allow_private": o.allowPrivate, "allow_net": o.allowNets, "max_body": o.maxBody, "scripts": o.scripts,
+		"strict_robots": o.strictRobots,
+	}
+}
+
+func parsePortMap(s string) (map[int]int, error) {
+	m := map[int]int{}
+	for _, part := range strings.Split(s, ",") {
+		a, b, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			a, b, ok = strings.Cut(part, ":")
+		}
+		from, err1 := strconv.Atoi(a)
+		to, err2 := strconv.Atoi(b)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("%q: want FROM=TO", part)
+		}
+		m[from] = to
+	}
+	return m, nil
+}
+
+// printScanSummary writes the counts by status after a scan.
+func printScanSummary(w io.Writer, sum scan.Summary) {
+	if sum.ScanID == 0 {
+		return
+	}
+	verb := "scan"
+	if sum.Resumed {
+		verb = "resumed scan"
+	}
+	fmt.Fprintf(w, "%s %d: %d results written, %d already stored, %d input lines (%d invalid, %d duplicates) in %s\n",
+		verb, sum.ScanID, sum.Written, sum.Skipped, sum.Input.Lines, sum.Input.Invalid, sum.Input.Duplicates, sum.Elapsed.Round(time.Millisecond))
+	var statuses []model.Status
+	for s := range sum.Statuses {
+		statuses = append(statuses, s)
+	}
+	sort.Slice(statuses, func(i, j int) bool { return sum.Statuses[statuses[i]] > sum.Statuses[statuses[j]] })
+	for _, s := range statuses {
+		fmt.Fprintf(w, "  %-20s %d\n", s, sum.Statuses[s])
+	}
+}
