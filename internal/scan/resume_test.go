@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 // childEnv is how the parent tells the child where the farm is.
 type childEnv struct {
 	DNS, CAFile, Domains, DB string
-	HTTP, HTTPS             int
+	HTTP, HTTPS              int
 }
 
 func scanChild() int {
