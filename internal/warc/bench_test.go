@@ -214,14 +214,20 @@ func BenchmarkReadDecode(b *testing.B) {
 // BenchmarkScan is the parallel pipeline (files read and records decoded
 // on GOMAXPROCS goroutines each) with an empty handler; run it with
 // -cpu 1,2 to compare one and two cores.
-func BenchmarkScan(b *testing.B) {
+func BenchmarkScan(b *testing.B) { benchScan(b, false) }
+
+// BenchmarkScanNoSplit is Scan with each file inflated by its reader
+// goroutine, for comparison.
+func BenchmarkScanNoSplit(b *testing.B) { benchScan(b, true) }
+
+func benchScan(b *testing.B, noSplit bool) {
 	benchEach(b, func(b *testing.B, s *benchSet) {
 		var srcs []Source
 		for _, f := range s.files {
 			srcs = append(srcs, Source{Name: f, Kind: SourceFile})
 		}
 		for b.Loop() {
-			st, err := Scan(context.Background(), srcs, ScanOptions{}, func(context.Context, *Item) error { return nil })
+			st, err := Scan(context.Background(), srcs, ScanOptions{NoSplit: noSplit}, func(context.Context, *Item) error { return nil })
 			if err != nil || st.ProblemTotal() != 0 {
 				b.Fatal(err, st)
 			}

@@ -17,8 +17,8 @@
 //     status and headers, the body with chunked and content codings undone
 //     (capped), or the DNS records of a dns: record.
 //   - Scan runs it all in parallel: Files sources at once, Workers
-//     goroutines decoding and handling records, with resume offsets
-//     reported through Commit.
+//     goroutines inflating, decoding and handling records, with resume
+//     offsets reported through Commit.
 //
 // # Record types
 //
@@ -36,15 +36,19 @@
 //
 // A Reader and a Decoder are used by one goroutine at a time. Records are
 // immutable once returned, so a reader goroutine can hand them to worker
-// goroutines that each own a Decoder: the reader does the sequential part
-// (gzip inflate and WARC framing), the workers the expensive part (HTTP
-// parsing, body decompression, detection). Scan implements this; its
-// callbacks are documented on ScanOptions.
+// goroutines that each own a Decoder. Scan goes further for gzip input:
+// the source's goroutine only cuts the compressed bytes at gzip member
+// headers, without inflating, and the workers inflate, frame, decode and
+// handle the pieces, so even one big file keeps every core busy (see
+// piece.go for how false cuts are detected and joined). Its callbacks are
+// documented on ScanOptions.
 //
 // # Memory
 //
 // A Reader holds about 400 KiB of buffers and gzip state plus one record
 // block of at most Options.MaxRecordBytes; larger blocks are skipped while
 // streaming. A decoded body is at most Options.MaxBodyBytes. Scan holds at
-// most Files + Queue + Workers records at once, whatever the archive size.
+// most Files + Queue + Workers records (or pieces of at most 4 MiB of gzip
+// input) at once, plus a 4 MiB input buffer per file read at once,
+// whatever the archive size.
 package warc

@@ -107,12 +107,13 @@ func Scan(ctx context.Context, sources []Source, opt ScanOptions, handle func(ct
 		readers.Add(1)
 		g.Go(func() error {
 			defer readers.Done()
+			var r *Reader // reused from source to source: its buffer is large
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(sources) {
 					return nil
 				}
-				if err := s.read(gctx, sources[i]); err != nil {
+				if err := s.read(gctx, sources[i], &r); err != nil {
 					return err
 				}
 			}
@@ -152,8 +153,9 @@ type job struct {
 	piece *piece
 }
 
-// read reads one source and queues its records or pieces.
-func (s *scan) read(ctx context.Context, src Source) error {
+// read reads one source and queues its records or pieces, with *rp
+// (allocated on first use).
+func (s *scan) read(ctx context.Context, src Source, rp **Reader) error {
 	var start int64
 	if s.opt.Start != nil {
 		start = s.opt.Start(src)
@@ -173,11 +175,17 @@ func (s *scan) read(ctx context.Context, src Source) error {
 		return nil
 	}
 	defer rc.Close()
-	bufSize := splitBufSize
-	if s.opt.NoSplit {
-		bufSize = srcBufSize
+	r := *rp
+	if r == nil {
+		bufSize := splitBufSize
+		if s.opt.NoSplit {
+			bufSize = srcBufSize
+		}
+		r = newReader(rc, src.Name, start, s.opt.Options, bufSize)
+		*rp = r
+	} else {
+		r.reset(rc, src.Name, start)
 	}
-	r := newReader(rc, src.Name, start, s.opt.Options, bufSize)
 	// Pieces wait in ahead until joinAhead later pieces are known, so a
 	// worker can always join a piece with the next ones without waiting
 	// for this goroutine (which may be blocked on a full queue).
