@@ -16,6 +16,7 @@ import (
 	"github.com/aicensus/aicensus/internal/fetch"
 	"github.com/aicensus/aicensus/internal/input"
 	"github.com/aicensus/aicensus/internal/model"
+	"github.com/aicensus/aicensus/internal/probe"
 	"github.com/aicensus/aicensus/internal/progress"
 	"github.com/aicensus/aicensus/internal/scan"
 	"github.com/aicensus/aicensus/internal/store"
@@ -89,9 +90,9 @@ exactly once in the results.`,
 	f.IntVar(&o.detectors, "detect-workers", 0, "detection workers (default: number of CPUs)")
 	f.DurationVar(&o.timeout, "timeout", def.TargetTimeout, "total time for one target (fallbacks, retries, scripts)")
 	f.DurationVar(&o.connTimeout, "connect-timeout", def.ConnectTimeout, "time for one TCP connect")
-	f.Float64Var(&o.rate, "rate", 0, "maximum HTTP requests per second overall (0: no limit)")
+	f.Float64Var(&o.rate, "rate", 0, "maximum new sites per second (each costs a few requests: page, robots.txt, scripts; 0: no limit)")
 	f.IntVar(&o.perHost, "per-host", def.PerHost, "concurrent requests per host name")
-	f.IntVar(&o.perIP, "per-ip", def.PerIP, "concurrent connections per IP address")
+	f.IntVar(&o.perIP, "per-ip", def.PerIP, "sites fetched at the same time per IP address (0: no limit)")
 	f.IntVar(&o.retries, "retries", def.Retries, "retries of transient failures (timeouts, resets, 429, 503)")
 	f.StringArrayVar(&o.resolvers, "resolver", nil, "DNS resolver ADDR[:PORT] (repeatable; default: the system's)")
 	f.StringVar(&o.userAgent, "user-agent", fetch.DefaultUserAgent(), "User-Agent sent with every request")
@@ -117,7 +118,10 @@ func (o *scanOptions) liveConfig(in string, stdin io.Reader, stdout, stderr io.W
 	}
 	fo := fetch.DefaultOptions()
 	fo.UserAgent, fo.TargetTimeout, fo.ConnectTimeout = o.userAgent, o.timeout, o.connTimeout
-	fo.Rate, fo.PerHost, fo.PerIP, fo.Retries = o.rate, o.perHost, o.perIP, o.retries
+	// Per-IP and rate limits are applied before a site starts (internal/probe),
+	// so that waiting for them is never mistaken for a slow site; the fetcher
+	// keeps a per-IP cap of its own for connections to other addresses.
+	fo.PerHost, fo.PerIP, fo.Retries = o.perHost, o.perIP, o.retries
 	fo.AllowPrivate, fo.MaxBodyBytes, fo.MaxScripts, fo.ScriptBudget = o.allowPrivate, o.maxBody, o.scripts, o.scriptBudget
 	fo.StrictRobots = o.strictRobots
 	if o.retries == 0 {
@@ -154,6 +158,7 @@ func (o *scanOptions) liveConfig(in string, stdin io.Reader, stdout, stderr io.W
 		Input: in, Stdin: stdin, DB: o.db, Detector: det, Fetch: fo,
 		InputOptions: input.Options{Format: format, Column: o.column, NormalizeOptions: input.NormalizeOptions{AllowIP: o.allowIP}},
 		DNS:          dns.Config{Servers: o.resolvers},
+		Probe:        probe.Options{PerIP: o.perIP, SitesPerSecond: o.rate},
 		FetchWorkers: o.concurrency, DetectWorkers: o.detectors, Resume: o.resume,
 		Log: log, ToolVersion: toolVersion(), Options: o.recorded(),
 	}

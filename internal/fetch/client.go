@@ -16,6 +16,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 	"golang.org/x/time/rate"
 
+	"github.com/aicensus/aicensus/internal/limit"
 	"github.com/aicensus/aicensus/internal/model"
 )
 
@@ -30,8 +31,8 @@ type Client struct {
 	dialer    net.Dialer
 	transport *http.Transport
 	rt        http.RoundTripper
-	perHost   *keyedLimiter
-	perIP     *keyedLimiter
+	perHost   *limit.Keyed
+	perIP     *limit.Keyed
 	robots    *robotsCache
 	bodies    *bodyReader
 }
@@ -85,8 +86,8 @@ func New(opts Options) (*Client, error) {
 		opts:    o,
 		policy:  addrPolicy{allowAll: o.AllowPrivate, allow: o.Allow},
 		roots:   roots,
-		perHost: newKeyedLimiter(o.PerHost),
-		perIP:   newKeyedLimiter(o.PerIP),
+		perHost: limit.NewKeyed(o.PerHost),
+		perIP:   limit.NewKeyed(o.PerIP),
 		robots:  newRobotsCache(o.RobotsCacheBytes),
 		bodies:  newBodyReader(),
 	}

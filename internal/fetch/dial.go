@@ -152,7 +152,7 @@ func (c *Client) dialTCP(ctx context.Context, network, addr string) (net.Conn, e
 // dialAddr connects to one address while holding its per-IP slot; the slot
 // is released when the connection is closed.
 func (c *Client) dialAddr(ctx context.Context, network string, ap netip.AddrPort) (net.Conn, error) {
-	release, err := c.perIP.acquire(ctx, ap.Addr().String())
+	release, err := c.perIP.Acquire(ctx, ap.Addr().String())
 	if err != nil {
 		return nil, err
 	}

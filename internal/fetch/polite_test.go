@@ -101,8 +101,8 @@ func TestPerHostLimit(t *testing.T) {
 	if m, n := g.stats(); m != 2 || n != 10 {
 		t.Errorf("max concurrent %d over %d requests; want 2 over 10", m, n)
 	}
-	eventually(t, "host limiter empty", func() bool { return c.perHost.size() == 0 })
-	eventually(t, "ip limiter empty", func() bool { return c.perIP.size() == 0 })
+	eventually(t, "host limiter empty", func() bool { return c.perHost.Len() == 0 })
+	eventually(t, "ip limiter empty", func() bool { return c.perIP.Len() == 0 })
 }
 
 func TestPerIPLimit(t *testing.T) {
@@ -124,7 +124,7 @@ func TestPerIPLimit(t *testing.T) {
 	if m, n := g.stats(); m != 3 || n != 9 {
 		t.Errorf("max concurrent %d over %d requests; want 3 over 9 (all hosts share 127.0.0.1)", m, n)
 	}
-	eventually(t, "ip limiter empty", func() bool { return c.perIP.size() == 0 })
+	eventually(t, "ip limiter empty", func() bool { return c.perIP.Len() == 0 })
 }
 
 func TestRetryOnlyTransient(t *testing.T) {

@@ -176,35 +176,6 @@ func (f resolverFunc) LookupAddrs(ctx context.Context, host string) ([]netip.Add
 	return f(ctx, host)
 }
 
-func TestKeyedLimiter(t *testing.T) {
-	l := newKeyedLimiter(1)
-	rel, err := l.acquire(context.Background(), "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	if _, err := l.acquire(ctx, "a"); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("second holder of a full key: %v", err)
-	}
-	relB, err := l.acquire(context.Background(), "b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel()
-	rel() // releasing twice is harmless
-	relB()
-	if n := l.size(); n != 0 {
-		t.Fatalf("%d entries left after every release", n)
-	}
-	unlimited := newKeyedLimiter(0)
-	for range 3 {
-		if _, err := unlimited.acquire(ctx, "a"); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestRobotsCacheBounded(t *testing.T) {
 	c := newRobotsCache(10 << 10)
 	body := make([]byte, 1<<10)

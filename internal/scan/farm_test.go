@@ -18,6 +18,7 @@ import (
 	"github.com/aicensus/aicensus/internal/dns"
 	"github.com/aicensus/aicensus/internal/fetch"
 	"github.com/aicensus/aicensus/internal/model"
+	"github.com/aicensus/aicensus/internal/probe"
 	"github.com/aicensus/aicensus/internal/store"
 	"github.com/aicensus/aicensus/internal/testfarm"
 )
@@ -77,11 +78,12 @@ func farmConfig(t fataler, farm farmAddrs, domains, db string) LiveConfig {
 	fo.TargetTimeout, fo.RequestTimeout, fo.ConnectTimeout, fo.TLSTimeout = 15*time.Second, 5*time.Second, 5*time.Second, 5*time.Second
 	fo.Retries = 1
 	fo.RetryBackoff = 50 * time.Millisecond
-	fo.PerIP = -1 // the whole farm is one IP address
 	return LiveConfig{
 		Input: domains, DB: db, Detector: det, Fetch: fo,
 		DNS:          dns.Config{Servers: []string{farm.DNSAddr()}, Timeout: time.Second, Attempts: 3, Backoff: 10 * time.Millisecond},
 		FetchWorkers: 32,
+		// The whole farm is one IP address: a per-IP cap would only queue.
+		Probe: probe.Options{PerIP: 0},
 	}
 }
 

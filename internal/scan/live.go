@@ -37,6 +37,8 @@ type LiveConfig struct {
 	// ScriptLister are set by Live).
 	Fetch fetch.Options
 	DNS   dns.Config
+	// Probe holds the politeness limits applied before each site.
+	Probe probe.Options
 	// Wrap, when set, wraps the prober (e.g. with a browser).
 	Wrap func(pipeline.Prober) pipeline.Prober
 	// FetchWorkers and DetectWorkers size the pools (0: defaults).
@@ -172,7 +174,7 @@ func Live(ctx context.Context, cfg LiveConfig) (Summary, error) {
 		return sum, err
 	}
 	defer client.Close()
-	var prober pipeline.Prober = probe.New(res, client)
+	var prober pipeline.Prober = probe.New(res, client, cfg.Probe)
 	if cfg.Wrap != nil {
 		prober = cfg.Wrap(prober)
 	}
