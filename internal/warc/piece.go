@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // Splitting lets one gzip file use several cores. A WARC writer gives every
@@ -91,6 +93,12 @@ func (r *Reader) nextPiece() (*piece, *Record, error) {
 		}
 		if r.sig == nil {
 			r.sig = append(append([]byte{}, hdr[:4]...), hdr[8:10]...)
+			// If the data starts with a WARC version line, every cut must
+			// too: that tells member headers from gzip data stored inside
+			// records (gzip-encoded bodies, stored uncompressed).
+			buf, _ := r.src.Peek(min(r.src.Size(), 64<<10))
+			prefix, st := r.memberPrefix(buf)
+			r.checkWARC = st == hdrOK && string(prefix) == "WARC/"
 		}
 		n, ok := r.findCut()
 		if !ok {
@@ -134,22 +142,82 @@ func (r *Reader) nextInline() (*Record, error) {
 // no cut was found within the buffer, or reading failed.
 func (r *Reader) findCut() (int, bool) {
 	from := sigLen
+search:
 	for {
 		want := min(from+256<<10, r.src.Size())
 		buf, err := r.src.Peek(want)
-		if i := findSig(buf[from:], r.sig); i >= 0 {
-			return from + i, true
+		atEnd := err != nil && err != bufio.ErrBufferFull
+		for {
+			i := findSig(buf[from:], r.sig)
+			if i < 0 {
+				break
+			}
+			c := from + i
+			switch r.checkCut(buf[c:]) {
+			case hdrOK:
+				return c, true
+			case hdrShort:
+				if !atEnd && len(buf) < r.src.Size() {
+					from = c // look again with more bytes
+					continue search
+				}
+				return c, true // cannot check this near the end: accept
+			}
+			from = c + 1
 		}
 		switch {
 		case err == io.EOF:
 			return len(buf), true
-		case err != nil && err != bufio.ErrBufferFull:
+		case atEnd:
 			return 0, false // the sequential path reports the failure
 		case len(buf) >= r.src.Size():
 			return 0, false
 		}
 		from = max(sigLen, len(buf)-sigLen+1)
 	}
+}
+
+// checkCut says whether a signature match at the start of b starts a
+// member: a valid header and, when the source is WARC, data that inflates
+// to "WARC/". hdrShort: b ends too early to tell.
+func (r *Reader) checkCut(b []byte) hdrStatus {
+	if !r.checkWARC {
+		_, st := gzipHeaderLen(b)
+		return st
+	}
+	prefix, st := r.memberPrefix(b)
+	if st == hdrOK && string(prefix) != "WARC/" {
+		return hdrBad
+	}
+	return st
+}
+
+// memberPrefix inflates the first bytes (up to 5) of the gzip member at
+// the start of b.
+func (r *Reader) memberPrefix(b []byte) ([]byte, hdrStatus) {
+	n, st := gzipHeaderLen(b)
+	if st != hdrOK {
+		return nil, st
+	}
+	in := bytes.NewReader(b[n:])
+	if r.inf == nil {
+		r.inf = flate.NewReader(in)
+	} else if err := r.inf.(flate.Resetter).Reset(in, nil); err != nil {
+		return nil, hdrBad
+	}
+	var out [5]byte
+	k := 0
+	for k < len(out) {
+		m, err := r.inf.Read(out[k:])
+		k += m
+		if err == io.ErrUnexpectedEOF {
+			return nil, hdrShort
+		}
+		if err != nil {
+			break // the member ends (or is corrupt) before 5 bytes
+		}
+	}
+	return out[:k], hdrOK
 }
 
 // findSig returns the index of the first complete member header in b that
@@ -173,6 +241,7 @@ func findSig(b, sig []byte) int {
 type pieceRead struct {
 	recs []*Record
 	st   Stats
+	held []*Problem // for OnProblem, when this read is the one kept
 	// more: the data ends inside a gzip member (not counted). first: that
 	// member is the one the data starts with, read cleanly so far, so the
 	// cut after it may be false and joining the next piece may finish it.
@@ -183,8 +252,9 @@ type pieceRead struct {
 // Reader. With final, the end of data is the end of the input and a cut
 // member is counted as truncated.
 func readPiece(pr *Reader, data []byte, name string, off int64, final bool) pieceRead {
-	pr.piece = !final
+	pr.piece = true
 	pr.reset(bytes.NewReader(data), name, off)
+	pr.final = final
 	var out pieceRead
 	for {
 		rec, err := pr.Next()
@@ -196,5 +266,6 @@ func readPiece(pr *Reader, data []byte, name string, off int64, final bool) piec
 	out.st = pr.Stats()
 	out.st.Bytes = 0 // the splitter counts the input
 	out.more, out.first = pr.needMore, pr.moreFirst
+	out.held = pr.held
 	return out
 }

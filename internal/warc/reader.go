@@ -65,11 +65,15 @@ type Reader struct {
 	done  bool
 	fatal error
 
-	piece     bool // reading one piece of a split source: see truncated
-	needMore  bool // the piece ended inside a gzip member...
-	moreFirst bool // ...and it was the clean member the piece starts with
-	inline    bool // splitting: the member at the input is read here, not split
-	opened    bool // inline: its member was opened
+	piece     bool          // reading one piece of a split source: see truncated
+	final     bool          // piece: its end is the end of the input
+	held      []*Problem    // piece: problems for OnProblem, reported by the worker
+	inf       io.ReadCloser // splitting: flate reader checking cut candidates
+	checkWARC bool          // splitting: cuts must inflate to "WARC/"
+	needMore  bool          // the piece ended inside a gzip member...
+	moreFirst bool          // ...and it was the clean member the piece starts with
+	inline    bool          // splitting: the member at the input is read here, not split
+	opened    bool          // inline: its member was opened
 	sig       []byte
 }
 
@@ -106,6 +110,7 @@ func (r *Reader) reset(src io.Reader, name string, offset int64) {
 	*r = Reader{
 		name: name, opt: r.opt, cnt: r.cnt, src: r.src, base: offset,
 		gz: r.gz, tap: r.tap, dec: r.dec, line: r.line[:0], piece: r.piece,
+		inf: r.inf,
 	}
 	*r.cnt = countingReader{r: src}
 	r.src.Reset(r.cnt)
@@ -203,7 +208,7 @@ func (r *Reader) pos() int64 { return r.base + r.cnt.n - int64(r.src.Buffered())
 // Reader over one piece of a split source (see piece.go) does not count
 // it but notes that the piece needs the bytes of the next one.
 func (r *Reader) truncated(off int64, err error) {
-	if r.piece {
+	if r.piece && !r.final {
 		r.needMore = true
 		r.moreFirst = off == r.base && r.stats.ProblemTotal() == 0
 		return
@@ -213,9 +218,15 @@ func (r *Reader) truncated(off int64, err error) {
 
 func (r *Reader) problem(k Kind, off int64, err error) {
 	r.stats.countProblem(k, 1)
-	if r.opt.OnProblem != nil {
-		r.opt.OnProblem(&Problem{Kind: k, File: r.name, Offset: off, Err: err})
+	if r.opt.OnProblem == nil {
+		return
 	}
+	p := &Problem{Kind: k, File: r.name, Offset: off, Err: err}
+	if r.piece {
+		r.held = append(r.held, p) // reported only if the piece's read is kept
+		return
+	}
+	r.opt.OnProblem(p)
 }
 
 // ioFailure returns the fatal error to end the source with when the raw
@@ -467,30 +478,47 @@ func (r *Reader) resyncGzip(from int64) error {
 }
 
 // peekHeader checks the gzip member header at the input without consuming
-// it: the fixed part, the optional fields and the header CRC (RFC 1952
-// 2.3). complete is false when the input ended (or a field ran past 64 KiB)
-// before the header could be checked.
+// it (see gzipHeaderLen). complete is false when the input ended (or a
+// field ran past 64 KiB) before the header could be checked.
 func (r *Reader) peekHeader() (ok, complete bool) {
 	const maxHeader = 64 << 10
-	b, _ := r.src.Peek(sigLen)
+	for size := sigLen; ; size *= 8 {
+		size = min(size, maxHeader)
+		b, _ := r.src.Peek(size)
+		switch _, st := gzipHeaderLen(b); {
+		case st != hdrShort:
+			return st == hdrOK, true
+		case len(b) < size || size == maxHeader:
+			return false, false
+		}
+	}
+}
+
+type hdrStatus int
+
+const (
+	hdrOK    hdrStatus = iota
+	hdrBad             // not a gzip member header
+	hdrShort           // b ends inside the header
+)
+
+// gzipHeaderLen checks the gzip member header at the start of b (RFC 1952
+// 2.3: magic, CM 8, reserved flags clear, the optional fields, and the
+// header CRC when present) and returns its length.
+func gzipHeaderLen(b []byte) (int, hdrStatus) {
 	if len(b) < sigLen {
-		return false, false
+		if len(b) > 0 && !bytes.HasPrefix(gzipMagic, b[:min(len(b), 3)]) {
+			return 0, hdrBad
+		}
+		return 0, hdrShort
 	}
 	if b[0] != 0x1f || b[1] != 0x8b || b[2] != 8 || b[3]&0xe0 != 0 {
-		return false, true
+		return 0, hdrBad
 	}
-	flg := b[3]
-	n := sigLen
-	need := func(k int) ([]byte, bool) {
-		if n+k > maxHeader {
-			return nil, false
-		}
-		b, _ = r.src.Peek(n + k)
-		return b, len(b) == n+k
-	}
+	flg, n := b[3], sigLen
 	if flg&0x04 != 0 { // FEXTRA
-		if b, ok = need(2); !ok {
-			return false, false
+		if len(b) < n+2 {
+			return 0, hdrShort
 		}
 		n += 2 + int(b[n]) | int(b[n+1])<<8
 	}
@@ -498,25 +526,28 @@ func (r *Reader) peekHeader() (ok, complete bool) {
 		if flg&f == 0 {
 			continue
 		}
-		for {
-			if b, ok = need(1); !ok {
-				return false, false
-			}
-			n++
-			if b[n-1] == 0 {
-				break
-			}
+		if n > len(b) {
+			return 0, hdrShort
 		}
+		i := bytes.IndexByte(b[n:], 0)
+		if i < 0 {
+			return 0, hdrShort
+		}
+		n += i + 1
 	}
 	if flg&0x02 != 0 { // FHCRC
-		if b, ok = need(2); !ok {
-			return false, false
+		if len(b) < n+2 {
+			return 0, hdrShort
 		}
 		if uint16(crc32.ChecksumIEEE(b[:n])) != uint16(b[n])|uint16(b[n+1])<<8 {
-			return false, true
+			return 0, hdrBad
 		}
+		n += 2
 	}
-	return true, true
+	if n > len(b) {
+		return 0, hdrShort
+	}
+	return n, hdrOK
 }
 
 // skipToWARCLine discards input up to the next line starting with "WARC/"

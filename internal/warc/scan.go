@@ -338,6 +338,11 @@ func (w *worker) doPiece(ctx context.Context, j job) error {
 		}
 		close(covered[len(covered)-1].decided)
 	}
+	if on := w.scan.opt.OnProblem; on != nil {
+		for _, h := range rd.held {
+			on(h)
+		}
+	}
 	var err error
 	for i, rec := range rd.recs {
 		if err = w.emit(ctx, t.src, rec, &rd.st); err != nil {

@@ -180,21 +180,24 @@ func storedMember(t *testing.T, b []byte) []byte {
 }
 
 // falseCutWARC writes a warcinfo record, then for each n in hidden a
-// response whose gzip member (stored, not compressed) contains n copies of
-// the member header the splitter looks for, and a normal response.
+// response whose gzip member (stored, not compressed) contains n whole
+// gzip members of WARC records written by the same writer (a WARC archived
+// inside a WARC): the splitter cannot tell their headers from real ones.
+// Each is followed by a normal response.
 func falseCutWARC(t *testing.T, hidden ...int) []byte {
-	var plain, gz bytes.Buffer
+	var plain, gz, inner bytes.Buffer
 	wg := warctest.NewWriter(&gz, true)
 	_, _ = wg.Write(warctest.Record{Type: TypeWarcinfo, Block: []byte("a: b\r\n")})
-	header := slices.Clone(gz.Bytes()[:sigLen])
+	wi := warctest.NewWriter(&inner, true)
+	_, _ = wi.Write(warctest.Record{Type: TypeResource, TargetURI: "https://inner.example/", Block: []byte("inner")})
 	for _, n := range hidden {
 		plain.Reset()
 		wp := warctest.NewWriter(&plain, false)
 		body := []byte("<html>")
 		for range n {
-			body = append(append(body, header...), " more html "...)
+			body = append(append(body, inner.Bytes()...), " more html "...)
 		}
-		_, _ = wp.Write(warctest.Response(fmt.Sprintf("https://hidden%d.example/", n), 200, []string{"Content-Type: text/html"}, body))
+		_, _ = wp.Write(warctest.Response(fmt.Sprintf("https://hidden%d.example/", n), 200, []string{"Content-Type: application/warc"}, body))
 		gz.Write(storedMember(t, plain.Bytes()))
 		_, _ = wg.Write(warctest.Response(fmt.Sprintf("https://after%d.example/", n), 200, nil, []byte("after")))
 	}
@@ -223,7 +226,7 @@ func TestSplitFalseCuts(t *testing.T) {
 	checkSplit(t, "one and two false cuts", data)
 
 	// Three false cuts in one member exceed joinAhead: that record is lost
-	// and counted, the others are not.
+	// and counted, the records around it are not.
 	data = falseCutWARC(t, 3)
 	name := filepath.Join(t.TempDir(), "x.warc.gz")
 	if err := os.WriteFile(name, data, 0o644); err != nil {
@@ -235,8 +238,11 @@ func TestSplitFalseCuts(t *testing.T) {
 		descs = append(descs, strings.Join(strings.Fields(d)[:min(2, len(strings.Fields(d)))], " "))
 	}
 	slices.Sort(descs)
-	if !slices.Equal(descs, []string{"response https://after3.example/", "warcinfo"}) || got.problems[KindTruncatedGzip] != 1 {
-		t.Errorf("records %q, problems %v", descs, got.problems)
+	// The embedded record after the third cut surfaces as a record of its
+	// own: the price of a member beyond joinAhead.
+	want := []string{"resource https://inner.example/", "response https://after3.example/", "warcinfo"}
+	if !slices.Equal(descs, want) || got.problems[KindTruncatedGzip] != 1 {
+		t.Errorf("records %q, problems %v; want %q and one truncated-gzip", descs, got.problems, want)
 	}
 }
 
@@ -261,4 +267,34 @@ func TestSplitLargeAndMixedMembers(t *testing.T) {
 	}
 	_, _ = w.Write(warctest.Response("https://d.example/", 200, nil, []byte("d")))
 	checkSplit(t, "large and mixed", gz.Bytes())
+}
+
+// TestSplitGzipBodies checks that gzip-encoded bodies, whose headers the
+// outer compression stores as they are, are not taken for member starts.
+func TestSplitGzipBodies(t *testing.T) {
+	b := buildCorpusWARC(t, 21, true) // a seventh gzip-encoded, a seventh gzip+chunked
+	data := b.data
+	members := len(oracle(t, data))
+	r := newReader(bytes.NewReader(data), "x", 0, Options{}, splitBufSize)
+	pieces := 0
+	for {
+		_, rec, err := r.nextPiece()
+		if err == io.EOF {
+			break
+		}
+		if err != nil || rec != nil {
+			t.Fatalf("nextPiece: %v %v", rec, err)
+		}
+		pieces++
+	}
+	gzipped := 0
+	for i := range 21 {
+		if i%7 == 1 || i%7 == 6 {
+			gzipped++
+		}
+	}
+	if pieces != members {
+		t.Errorf("%d pieces for %d members (%d gzip-encoded bodies)", pieces, members, gzipped)
+	}
+	checkSplit(t, "gzip bodies", data)
 }
