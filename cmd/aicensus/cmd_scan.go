@@ -121,7 +121,7 @@ func (o *scanOptions) liveConfig(in string, stdin io.Reader, stdout, stderr io.W
 	// Per-IP and rate limits are applied before a site starts (internal/probe),
 	// so that waiting for them is never mistaken for a slow site; the fetcher
 	// keeps a per-IP cap of its own for connections to other addresses.
-	fo.PerHost, fo.PerIP, fo.Retries = o.perHost, o.perIP, o.retries
+	fo.PerHost, fo.PerIP, fo.Retries = o.perHost, 2*o.perIP, o.retries
 	fo.AllowPrivate, fo.MaxBodyBytes, fo.MaxScripts, fo.ScriptBudget = o.allowPrivate, o.maxBody, o.scripts, o.scriptBudget
 	fo.StrictRobots = o.strictRobots
 	if o.retries == 0 {

@@ -96,7 +96,7 @@ func New(opts Options) (*Client, error) {
 		Proxy:                  nil, // a proxy would be dialed instead of the checked address
 		DialContext:            c.dialPlain,
 		DialTLSContext:         c.dialTLS,
-		DisableKeepAlives:      true, // one connection per request: per-IP slots follow requests
+		DisableKeepAlives:      true, // outside a session (see session): one connection per request
 		DisableCompression:     true, // readBody decodes, under the caps
 		MaxResponseHeaderBytes: 256 << 10,
 		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{},
@@ -107,6 +107,31 @@ func New(opts Options) (*Client, error) {
 	}
 	c.rt = &politeTransport{base: c.transport, rate: lim, hosts: c.perHost}
 	return c, nil
+}
+
+// sessionKey carries a target's own round tripper in its context.
+type sessionKey struct{}
+
+// session gives one Fetch its own connection pool: the page, robots.txt,
+// redirects and same-site scripts of a target reuse connections (one TLS
+// handshake instead of up to seven), and every connection is closed when
+// the target is done, so nothing idles across targets and per-IP slots are
+// held only while a target is being fetched.
+func (c *Client) session(ctx context.Context) (context.Context, func()) {
+	tr := c.transport.Clone()
+	tr.DisableKeepAlives = false
+	tr.MaxIdleConnsPerHost = 1
+	tr.IdleConnTimeout = 5 * time.Second
+	rt := &politeTransport{base: tr, rate: c.rt.(*politeTransport).rate, hosts: c.perHost}
+	return context.WithValue(ctx, sessionKey{}, http.RoundTripper(rt)), tr.CloseIdleConnections
+}
+
+// roundTripper returns the session's round tripper, or the shared one.
+func (c *Client) roundTripper(ctx context.Context) http.RoundTripper {
+	if rt, ok := ctx.Value(sessionKey{}).(http.RoundTripper); ok {
+		return rt
+	}
+	return c.rt
 }
 
 // Options returns the options in effect, defaults applied.
@@ -143,6 +168,8 @@ func (c *Client) Fetch(ctx context.Context, host string) Response {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.TargetTimeout)
 	defer cancel()
+	ctx, endSession := c.session(ctx)
+	defer endSession()
 	jar, err := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
 	if err != nil {
 		out.Status, out.Err = model.StatusInternalError, err

@@ -122,7 +122,7 @@ func (c *Client) get(ctx context.Context, rawURL string, o getOptions) getResult
 		return res
 	}
 	hc := &http.Client{
-		Transport: c.rt,
+		Transport: c.roundTripper(ctx),
 		Jar:       o.jar,
 		CheckRedirect: func(next *http.Request, via []*http.Request) error {
 			// Finish the redirect response now rather than after this

@@ -1,0 +1,86 @@
+package scan
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aicensus/aicensus/internal/testfarm"
+)
+
+// BenchmarkLiveFarm scans a farm of real pages (10,000 hosts unless -short)
+// with full detection, next to a plain Go client doing only the home page
+// GETs of the same hosts with the same concurrency, in the same run. Run
+// with -benchtime 1x; compare the domains/s metrics.
+func BenchmarkLiveFarm(b *testing.B) {
+	hosts := 10000
+	if testing.Short() {
+		hosts = 500
+	}
+	farm := startFarm(b, testfarm.Config{Hosts: hosts, Seed: 1, NoFaults: true})
+	domains := writeDomains(b, farm)
+	const workers = 64
+	b.Run("baseline=plain-get", func(b *testing.B) {
+		client := &http.Client{
+			Timeout: 30 * time.Second,
+			Transport: &http.Transport{
+				DialContext:         farm.DialContext,
+				TLSClientConfig:     &tls.Config{RootCAs: farm.CertPool()},
+				DisableKeepAlives:   true, // one connection per site, as a scan makes
+				MaxIdleConnsPerHost: -1,
+			},
+		}
+		for b.Loop() {
+			start := time.Now()
+			jobs := make(chan string)
+			var wg sync.WaitGroup
+			for range workers {
+				wg.Go(func() {
+					for u := range jobs {
+						resp, err := client.Get(u)
+						if err != nil {
+							b.Error(err)
+							continue
+						}
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}
+				})
+			}
+			for _, h := range farm.Truth() {
+				if h.URL != "" { // hosts with only DNS records have no page
+					jobs <- h.URL
+				}
+			}
+			close(jobs)
+			wg.Wait()
+			b.ReportMetric(float64(hosts)/time.Since(start).Seconds(), "domains/s")
+		}
+	})
+	for _, c := range []struct {
+		name    string
+		scripts int
+	}{{"aicensus=full", 5}, {"aicensus=no-scripts", -1}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				cfg := farmConfig(b, farm, domains, filepath.Join(b.TempDir(), "bench.duckdb"))
+				cfg.FetchWorkers = workers
+				cfg.Fetch.MaxScripts = c.scripts
+				start := time.Now()
+				sum, err := Live(context.Background(), cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if sum.Written != hosts {
+					b.Fatalf("%d results for %d hosts", sum.Written, hosts)
+				}
+				b.ReportMetric(float64(hosts)/time.Since(start).Seconds(), "domains/s")
+			}
+		})
+	}
+}
