@@ -66,11 +66,13 @@ Gzipped CSV and JSON Lines are read as they are. See docs/report.md.`,
 	f.StringVar(&cfg.opts.SizeCol, "size-col", "", "column with the size range (alternative to --employees-col)")
 	f.StringVar(&cfg.opts.NameCol, "name-col", "", "column with the company name")
 	f.StringVar(&cfg.opts.Source, "source", "", "dataset name in the store (default: the file name)")
-	cmd.MarkFlagsMutuallyExclusive("employees-col", "size-col")
 	return cmd
 }
 
 func runCompaniesImport(ctx context.Context, cfg companiesImportConfig, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
+	if cfg.opts.EmployeesCol != "" && cfg.opts.SizeCol != "" {
+		return usagef("give --employees-col or --size-col, not both")
+	}
 	format, err := companies.ParseFormat(cfg.format)
 	if err != nil {
 		return usagef("--format: %v", err)
@@ -119,7 +121,7 @@ func printImportStats(w io.Writer, st companies.Stats) error {
 			buckets = append(buckets, fmt.Sprintf("%s: %d", b.Label, n))
 		}
 	}
-	fmt.Fprintf(tw, "sizes\t%s\n", strings.Join(buckets, ", "))
+	fmt.Fprintf(tw, "sizes (rows read)\t%s\n", strings.Join(buckets, ", "))
 	if st.MatchedScan > 0 {
 		fmt.Fprintf(tw, "matched\t%d of the imported domains answered in scan %d\n", st.Matched, st.MatchedScan)
 	} else {
