@@ -131,14 +131,7 @@ const (
 	bodyScripts
 	bodyCSS
 	bodyDOM
-	bodyJS
 	bodyMembers
-)
-
-const (
-	scriptScripts = iota
-	scriptJS
-	scriptMembers
 )
 
 // groupHits runs a Group over lower and returns the hits per member.
@@ -192,7 +185,7 @@ func (d *Detector) static(h *hits, obs *model.Observation, body []byte, via stri
 		sloc := fmt.Sprintf("%s #inline-script-%d", loc, i+1)
 		seg, lseg := body[sp.start:sp.end], lower[sp.start:sp.end]
 		d.scripts.scanHits(seg, lseg, within(bh[bodyScripts], sp), regex(sloc))
-		d.jsStaticScan(h, seg, within(bh[bodyJS], sp), sloc, via)
+		d.jsStaticScan(h, seg, groupHits(d.jsGroup, lseg, 1)[0], sloc, via)
 	}
 	if via == model.ViaStatic {
 		for _, s := range obs.Scripts {
@@ -201,9 +194,8 @@ func (d *Detector) static(h *hits, obs *model.Observation, body []byte, via stri
 				b = b[:d.opts.MaxBodyBytes]
 			}
 			sl := matcher.Lower(nil, b)
-			sh := groupHits(d.scriptGroup, sl, scriptMembers)
-			d.scripts.scanHits(b, sl, sh[scriptScripts], regex(s.URL))
-			d.jsStaticScan(h, b, sh[scriptJS], s.URL, via)
+			d.scripts.scan(b, sl, regex(s.URL))
+			d.jsStaticScan(h, b, groupHits(d.jsGroup, sl, 1)[0], s.URL, via)
 		}
 	}
 	for _, sp := range pg.styles {

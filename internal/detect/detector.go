@@ -49,9 +49,9 @@ type Detector struct {
 	jsVal  map[*catalog.Pattern]*matcher.Set // value patterns of js rules
 
 	// bodyGroup finds, in one pass over a page, the literals of the html,
-	// scripts and css sets, of the static selectors and of js paths;
-	// scriptGroup does the same for a fetched script (scripts set, js paths).
-	bodyGroup, scriptGroup *matcher.Group
+	// scripts and css sets and of the static selectors; jsGroup finds js
+	// property paths, only inside scripts (inline and fetched).
+	bodyGroup, jsGroup *matcher.Group
 
 	domSels      []domSel
 	domLits      []string // literal of each domSels entry with one, lowercase
@@ -126,10 +126,29 @@ func New(cat *catalog.Catalog, opts Options) (*Detector, error) {
 		fs.plain = opts.plain
 		return fs
 	}
+	// The page automaton (bodyGroup) is the most expensive part to build:
+	// build its member sets first, then build it on another core while the
+	// other sets compile.
 	d.html = build(lists[catalog.SignalHTML])
-	d.text = build(lists[catalog.SignalText])
 	d.css = build(lists[catalog.SignalCSS])
 	d.scripts = build(lists[catalog.SignalScripts])
+	if err := d.buildJSStatic(jsPats); err != nil {
+		errs = append(errs, err)
+	}
+	if err := d.buildDOM(); err != nil {
+		errs = append(errs, err)
+	}
+	var groupErr, jsErr error
+	groupDone := make(chan struct{})
+	go func() {
+		defer close(groupDone)
+		d.bodyGroup, groupErr = matcher.NewGroup(d.html.set, d.scripts.set, d.css.set, d.domLits)
+	}()
+	d.jsGroup, jsErr = matcher.NewGroup(d.jsLow)
+	if jsErr != nil {
+		errs = append(errs, jsErr)
+	}
+	d.text = build(lists[catalog.SignalText])
 	d.scriptSrc = build(lists[catalog.SignalScriptSrc])
 	d.url = build(lists[catalog.SignalURL])
 	d.robots = build(lists[catalog.SignalRobots])
@@ -148,20 +167,9 @@ func New(cat *catalog.Catalog, opts Options) (*Detector, error) {
 	d.cookies = buildKeyed(keyed[catalog.SignalCookies])
 	d.dns = buildKeyed(keyed[catalog.SignalDNS])
 	d.jsValues = buildKeyed(keyed[catalog.SignalJS])
-	if err := d.buildJSStatic(jsPats); err != nil {
-		errs = append(errs, err)
-	}
-	if err := d.buildDOM(); err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) == 0 {
-		var err error
-		if d.bodyGroup, err = matcher.NewGroup(d.html.set, d.scripts.set, d.css.set, d.domLits, d.jsLow); err != nil {
-			errs = append(errs, err)
-		}
-		if d.scriptGroup, err = matcher.NewGroup(d.scripts.set, d.jsLow); err != nil {
-			errs = append(errs, err)
-		}
+	<-groupDone
+	if groupErr != nil {
+		errs = append(errs, groupErr)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("detect: compile catalog %s: %w", cat.Version(), err)

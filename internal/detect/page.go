@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // span is a byte range [start, end) of the page.
@@ -70,6 +71,7 @@ func (d *Detector) scanPage(body []byte, plan *domPlan, wantText bool) *page {
 	}
 	var captures []capture
 	var attrs []htmlAttr
+	var rattrs []rawAttr
 	rawParent := "" // tag whose raw text follows
 	perSel := map[int]int{}
 	for {
@@ -108,14 +110,32 @@ func (d *Detector) scanPage(body []byte, plan *domPlan, wantText bool) *page {
 		case html.StartTagToken, html.SelfClosingTagToken:
 			rawParent = ""
 			name, hasAttr := z.TagName()
-			tag := string(name) // short; the compiler avoids most of these copies via interning below
-			attrs = attrs[:0]
+			tag := tagName(name)
+			rattrs = rattrs[:0]
 			for hasAttr {
 				var k, v []byte
 				k, v, hasAttr = z.TagAttr()
-				attrs = append(attrs, htmlAttr{key: string(k), val: string(v)})
+				rattrs = append(rattrs, rawAttr{k, v})
 			}
-			el := element{tag: tag, attrs: attrs, start: start, end: off}
+			domWanted := plan != nil && !plan.empty()
+			// Attribute strings are built only where something reads them:
+			// the few tags the page pass collects, selector candidates and
+			// ancestor frames. Most elements of a page need none.
+			interesting := tag == "script" || tag == "style" || tag == "meta"
+			var cands []int
+			if domWanted {
+				cands = plan.candidatesRaw(tag, rattrs)
+			}
+			var el element
+			if interesting || len(cands) > 0 || (plan != nil && plan.ancestors) {
+				attrs = attrs[:0]
+				for _, a := range rattrs {
+					attrs = append(attrs, htmlAttr{key: string(a.key), val: string(a.val)})
+				}
+				el = element{tag: tag, attrs: attrs, start: start, end: off}
+			} else {
+				el = element{tag: tag, start: start, end: off}
+			}
 			switch tag {
 			case "script":
 				if src, ok := el.attr("src"); ok && src != "" {
@@ -132,19 +152,17 @@ func (d *Detector) scanPage(body []byte, plan *domPlan, wantText bool) *page {
 			case "meta":
 				pg.addMeta(&el)
 			}
-			if plan != nil && !plan.empty() {
-				for _, si := range plan.candidates(&el) {
-					if perSel[si] >= maxDOMMatches {
-						continue
-					}
-					if d.domSels[si].matches(&el, stack) {
-						perSel[si]++
-						keep := el
-						keep.attrs = append([]htmlAttr(nil), el.attrs...)
-						pg.dom = append(pg.dom, domMatch{sel: si, elem: keep})
-						if plan.wantText[si] && tt == html.StartTagToken && !voidElements[tag] {
-							captures = append(captures, capture{match: len(pg.dom) - 1, depth: len(stack) + 1})
-						}
+			for _, si := range cands {
+				if perSel[si] >= maxDOMMatches {
+					continue
+				}
+				if d.domSels[si].matches(&el, stack) {
+					perSel[si]++
+					keep := el
+					keep.attrs = append([]htmlAttr(nil), el.attrs...)
+					pg.dom = append(pg.dom, domMatch{sel: si, elem: keep})
+					if plan.wantText[si] && tt == html.StartTagToken && !voidElements[tag] {
+						captures = append(captures, capture{match: len(pg.dom) - 1, depth: len(stack) + 1})
 					}
 				}
 			}
@@ -196,18 +214,36 @@ func (pg *page) addMeta(el *element) {
 	}
 }
 
-// candidates returns the planned selectors that may match el.
-func (p *domPlan) candidates(el *element) []int {
-	var out []int
-	out = append(out, p.byTag[el.tag]...)
-	if id, ok := el.attr("id"); ok {
-		out = append(out, p.byID[id]...)
+// rawAttr is an attribute as the tokenizer returns it, valid until the
+// tokenizer's next token.
+type rawAttr struct{ key, val []byte }
+
+// tagName returns the tag as a string, without allocating for the tags the
+// HTML spec knows.
+func tagName(b []byte) string {
+	if a := atom.Lookup(b); a != 0 {
+		return a.String()
 	}
-	if cls, ok := el.attr("class"); ok && len(p.byClass) > 0 {
-		for _, c := range strings.Fields(cls) {
-			out = append(out, p.byClass[c]...)
+	return string(b)
+}
+
+// candidatesRaw returns the planned selectors that may match an element,
+// looking up its tag, id and classes without building strings.
+func (p *domPlan) candidatesRaw(tag string, attrs []rawAttr) []int {
+	var out []int
+	out = append(out, p.byTag[tag]...)
+	for _, a := range attrs {
+		switch string(a.key) {
+		case "id":
+			out = append(out, p.byID[string(a.val)]...)
+		case "class":
+			if len(p.byClass) == 0 {
+				continue
+			}
+			for _, c := range bytes.Fields(a.val) {
+				out = append(out, p.byClass[string(c)]...)
+			}
 		}
 	}
-	out = append(out, p.generic...)
-	return out
+	return append(out, p.generic...)
 }

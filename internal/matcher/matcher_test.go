@@ -238,6 +238,8 @@ func TestReverseInnerEqualsPlain(t *testing.T) {
 		`<div[^>]+data-component-path="[^"+]jcr:`,
 		`(a|ab)(c|bcd)data-x(\d*)`,
 		`x{2,5}?yyy`,
+		// fillers: a set needs minPrefilterExprs expressions for the prefilter
+		`filler-one`, `filler-two`, `filler-three`,
 	}
 	s, err := Compile(exprs)
 	if err != nil {

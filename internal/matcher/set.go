@@ -16,6 +16,12 @@ import (
 // around its literal hits; wider ones run over the whole text.
 const maxWindowWidth = 16 << 10
 
+// minPrefilterExprs is the smallest set worth a literal automaton: sets
+// this small (header values, meta contents, one dom rule) are matched
+// against short strings, where running each expression costs less than
+// building and running an automaton.
+const minPrefilterExprs = 8
+
 // regexp2Timeout bounds one regexp2 (look-around) evaluation.
 const regexp2Timeout = 2 * time.Second
 
@@ -23,7 +29,9 @@ const regexp2Timeout = 2 * time.Second
 // concurrent use.
 type Set struct {
 	exprs    []*expr
-	ac       *ac.Automaton // nil when no expression has literals
+	acOnce   sync.Once
+	ac       *ac.Automaton // built on first Scan; nil when no expression has literals
+	acErr    error
 	lits     []string      // required literals, lowercase
 	litExprs [][]int32     // literal id -> expressions requiring it
 	always   []int32       // expressions without a usable literal, ascending
@@ -72,7 +80,7 @@ func Compile(exprs []string) (*Set, error) {
 			continue
 		}
 		s.exprs[i] = &expr{src: src, a: a}
-		if len(a.literals) == 0 {
+		if len(a.literals) == 0 || len(exprs) < minPrefilterExprs {
 			s.always = append(s.always, int32(i))
 			continue
 		}
@@ -93,16 +101,24 @@ func Compile(exprs []string) (*Set, error) {
 		return nil, fmt.Errorf("matcher: %d invalid expression(s): %v", len(bad), bad)
 	}
 	s.lits = lits
-	if len(lits) > 0 {
-		auto, err := ac.NewBuilder().AddStrings(lits).Build()
-		if err != nil {
-			return nil, fmt.Errorf("matcher: build literal automaton: %w", err)
-		}
-		s.ac = auto
-	}
 	n := len(exprs)
 	s.scratch.New = func() any { return newScratch(n) }
 	return s, nil
+}
+
+// automaton builds the literal automaton on first use: Sets scanned only
+// through a Group (which has its own) never pay for one.
+func (s *Set) automaton() (*ac.Automaton, error) {
+	s.acOnce.Do(func() {
+		if len(s.lits) == 0 {
+			return
+		}
+		s.ac, s.acErr = ac.NewBuilder().AddStrings(s.lits).Build()
+		if s.acErr != nil {
+			s.acErr = fmt.Errorf("matcher: build literal automaton: %w", s.acErr)
+		}
+	})
+	return s.ac, s.acErr
 }
 
 // Len returns the number of expressions.
@@ -181,8 +197,12 @@ func (s *Set) Scan(text, lower []byte, fn func(id int, m Match)) error {
 		lower = sc.lower
 	}
 	sc.hits = sc.hits[:0]
-	if s.ac != nil {
-		for _, m := range s.ac.FindAllOverlapping(lower) {
+	auto, err := s.automaton()
+	if err != nil {
+		return err
+	}
+	if auto != nil {
+		for _, m := range auto.FindAllOverlapping(lower) {
 			sc.hits = append(sc.hits, Hit{Lit: int32(m.PatternID), Start: int32(m.Start), End: int32(m.End)})
 		}
 	}

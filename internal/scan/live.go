@@ -29,8 +29,10 @@ type LiveConfig struct {
 	Input        string
 	Stdin        io.Reader
 	InputOptions input.Options
-	// DB is the store path.
-	DB string
+	// DB is the store path; DBMemory caps DuckDB's buffer memory
+	// (default DefaultDBMemory) so a scan's footprint stays bounded.
+	DB       string
+	DBMemory string
 	// Detector is the compiled catalog.
 	Detector *detect.Detector
 	// Fetch and DNS configure the probes (fetch.Options.Resolver and
@@ -70,6 +72,11 @@ type Summary struct {
 	Input    input.Stats
 	Elapsed  time.Duration
 }
+
+// DefaultDBMemory is DuckDB's buffer memory cap during a scan: writes are
+// appends, so a small buffer suffices and the whole scan stays within a few
+// hundred MB whatever the input size.
+const DefaultDBMemory = "256MB"
 
 // ErrNothingToResume is returned by Live with Resume set when no
 // unfinished scan matches.
@@ -116,7 +123,10 @@ func Live(ctx context.Context, cfg LiveConfig) (Summary, error) {
 	specJSON, _ := json.Marshal(spec)
 	fp := store.Fingerprint(store.KindLive, spec.Input, specJSON)
 
-	st, err := store.Open(ctx, cfg.DB, store.Options{})
+	if cfg.DBMemory == "" {
+		cfg.DBMemory = DefaultDBMemory
+	}
+	st, err := store.Open(ctx, cfg.DB, store.Options{MemoryLimit: cfg.DBMemory})
 	if err != nil {
 		return Summary{}, err
 	}
