@@ -25,18 +25,26 @@ type detectOptions struct {
 	json    bool
 	workers int
 	url     string
+	render  renderFlags
 }
 
 func newDetectCommand(g *globalOptions) *cobra.Command {
 	o := &detectOptions{}
 	cmd := &cobra.Command{
-		Use:   "detect [flags] PATH... | -",
+		Use:   "detect [flags] PATH... | - | --render URL...",
 		Short: "Detect technologies in saved pages (files, folders, .gz, stdin)",
 		Long: `Detect technologies in saved HTML pages: files, folders (recursively), gzip
 files transparently, or - for stdin. Prints a table, or with --json one JSON
 object per input: {"target", "detections": [{"technology", "version",
 "categories", "open_source", "license", "confidence", "evidence_class",
-"evidence": [{"signal", "pattern", "match", "location"}]}]}.`,
+"evidence": [{"signal", "pattern", "match", "location", "via"}]}]}.
+
+With --render, http(s) URL arguments are loaded in headless Chromium (Debian's
+chromium package): detections then include what only a browser sees (globals
+scripts create, injected DOM, every request the page made), evidence says via
+"rendered" or "static", and each record has the render "status", the final
+"url" and the "blocked" requests (private addresses are refused unless
+--allow-private). See docs/render.md.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDetect(cmd.Context(), o, args, cmd.InOrStdin(), cmd.OutOrStdout(), stderrLogger(g))
@@ -47,12 +55,16 @@ object per input: {"target", "detections": [{"technology", "version",
 	f.BoolVar(&o.json, "json", false, "print one JSON object per input")
 	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "pages analysed in parallel")
 	f.StringVar(&o.url, "url", "", "URL the pages were saved from (for url patterns and evidence)")
+	o.render.addFlags(f)
 	return cmd
 }
 
 // detectRecord is the JSON Lines record of `aicensus detect --json`.
 type detectRecord struct {
 	Target     string            `json:"target"`
+	Status     string            `json:"status,omitempty"`  // --render: the render status
+	URL        string            `json:"url,omitempty"`     // --render: the final URL
+	Blocked    []string          `json:"blocked,omitempty"` // --render: requests refused by the address policy
 	Error      string            `json:"error,omitempty"`
 	Detections []model.Detection `json:"detections"`
 }
@@ -67,6 +79,20 @@ func runDetect(ctx context.Context, o *detectOptions, paths []string, stdin io.R
 	out := newDetectPrinter(stdout, o.json)
 	var pages, bytes, failed int
 	analyse := time.Now()
+	if o.render.enabled {
+		urls, rest := splitURLs(paths)
+		if len(urls) > 0 {
+			n, err := renderURLs(ctx, &o.render, det, urls, out, log)
+			pages, failed = len(urls), n
+			if err != nil {
+				return err
+			}
+			if len(rest) == 0 {
+				return out.flush()
+			}
+		}
+		paths = rest
+	}
 	err = pipeline.Ordered(ctx, o.workers,
 		func(yield func(pagefile.Page) bool) error {
 			return pagefile.Walk(ctx, paths, stdin, 0, func(p pagefile.Page) error {
@@ -151,6 +177,9 @@ func (p *detectPrinter) print(r detectRecord) error {
 		if len(d.Evidence) > 0 {
 			e := d.Evidence[0]
 			ev = e.Signal + ": " + oneLine(e.Match, 60)
+			if e.Via == model.ViaRendered {
+				ev = "rendered " + ev
+			}
 		}
 		if _, err := fmt.Fprintf(p.tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.Target, d.Technology, d.Version, d.Confidence, d.EvidenceClass, ev); err != nil {
 			return err
