@@ -55,7 +55,7 @@ func (q *querier) compare(ctx context.Context, r *Report, a, b int64) error {
 	}
 	okA, argsA := q.okDomainsSQL(a)
 	okB, argsB := q.okDomainsSQL(b)
-	err := q.db.QueryRowContext(ctx, `SELECT count(*) FROM (`+okA+`) SEMI JOIN (`+okB+`) USING (domain)`,
+	err := q.db.QueryRowContext(ctx, `SELECT count(DISTINCT domain) FROM (`+okA+`) SEMI JOIN (`+okB+`) USING (domain)`,
 		append(argsA, argsB...)...).Scan(&c.CommonOK)
 	if err != nil {
 		return fmt.Errorf("compare: %w", err)

@@ -83,3 +83,44 @@ func TestParseFormat(t *testing.T) {
 		t.Error("pdf accepted")
 	}
 }
+
+// Domains are counted once however many targets they have, and a domain is
+// ok when any of its targets is.
+func TestDomainCounting(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "d.duckdb"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sc, err := s.CreateScan(ctx, store.ScanSpec{Kind: store.KindLive, Input: "d.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := s.NewWriter(store.WriterOptions{})
+	for _, r := range []model.Result{
+		{Target: "www.x.com", Domain: "x.com", Status: model.StatusOK},  // x.com only through subdomains
+		{Target: "chat.x.com", Domain: "x.com", Status: model.StatusOK}, //
+		{Target: "y.com", Domain: "y.com", Status: model.StatusTimeout}, // y.com ok through chat.y.com
+		{Target: "chat.y.com", Domain: "y.com", Status: model.StatusOK}, //
+		{Target: "z.com", Domain: "z.com", Status: model.StatusOK},      // z.com twice, both ok
+		{Target: "www.z.com", Domain: "z.com", Status: model.StatusOK},  //
+		{Target: "w.com", Domain: "w.com", Status: model.StatusTimeout}, // failed only
+		{Target: "bad input", Status: model.StatusInvalidInput},         // no domain
+	} {
+		r.ScanID = sc.ID
+		if err := w.Write(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Build(ctx, s, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Population.Domains != 4 || r.Population.OKDomains != 3 {
+		t.Errorf("domains %d, ok %d; want 4, 3", r.Population.Domains, r.Population.OKDomains)
+	}
+}

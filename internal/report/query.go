@@ -62,10 +62,12 @@ func (q *querier) detColsSQL(scan int64, ai bool, cols string) (string, []any) {
 	return b.String(), args
 }
 
-// okDomainsSQL returns the distinct ok domains of a scan (restricted to a
-// company size with Filter.Size) as a subquery with one column, domain.
+// okDomainsSQL returns the domains of a scan's ok results (restricted to a
+// company size with Filter.Size) as a subquery with one column, domain. A
+// domain with several ok targets appears once per target: use it on the
+// right of a SEMI JOIN or deduplicate.
 func (q *querier) okDomainsSQL(scan int64) (string, []any) {
-	s := `SELECT DISTINCT domain FROM results WHERE scan_id = ? AND status = 'ok' AND domain IS NOT NULL`
+	s := `SELECT domain FROM results WHERE scan_id = ? AND status = 'ok' AND domain IS NOT NULL`
 	args := []any{scan}
 	if q.f.Size != "" {
 		s += ` AND domain IN (SELECT domain FROM companies WHERE size_bucket = ?)`
@@ -88,14 +90,7 @@ func classRankSQL() string {
 func (q *querier) population(ctx context.Context, r *Report) error {
 	p := &r.Population
 	var err error
-	if q.f.Size == "" {
-		err = q.db.QueryRowContext(ctx, `SELECT count(DISTINCT domain) FILTER (WHERE status = 'ok'), count(DISTINCT domain)
-			FROM results WHERE scan_id = ?`, q.scan).Scan(&p.OKDomains, &p.Domains)
-	} else {
-		err = q.db.QueryRowContext(ctx, `SELECT count(DISTINCT domain) FILTER (WHERE status = 'ok'), count(DISTINCT domain)
-			FROM results WHERE scan_id = ? AND domain IN (SELECT domain FROM companies WHERE size_bucket = ?)`,
-			q.scan, q.f.Size).Scan(&p.OKDomains, &p.Domains)
-	}
+	p.Domains, p.OKDomains, err = q.domainCounts(ctx)
 	if err != nil {
 		return fmt.Errorf("population: %w", err)
 	}
@@ -117,6 +112,40 @@ func (q *querier) population(ctx context.Context, r *Report) error {
 		return fmt.Errorf("excluded ai domains: %w", err)
 	}
 	return nil
+}
+
+// domainCounts returns the distinct domains of the scan's results (any
+// status, and ok) without hashing every domain. Results are unique per
+// (scan, target) (the Writer and FinalizeArchiveScan guarantee it,
+// docs/store.md), so the rows whose domain is their own target (A) have
+// distinct domains; only the few others (O: subdomain targets such as
+// chat.example.com) are grouped, and M are the O domains that are also an A
+// target:
+//
+//	domains = |A| + |O| - |M|
+//	ok      = |A ok| + |O with an ok row| - |M where both the A row and an O row are ok|
+func (q *querier) domainCounts(ctx context.Context) (domains, ok int64, err error) {
+	cond, args := "", []any{q.scan}
+	if q.f.Size != "" {
+		cond, args = ` AND domain IN (SELECT domain FROM companies WHERE size_bucket = $2)`, append(args, q.f.Size)
+	}
+	var a, aOK, o, oOK, m, mOK int64
+	err = q.db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 'ok')
+		FROM results WHERE scan_id = $1 AND domain = target`+cond, args...).Scan(&a, &aOK)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = q.db.QueryRowContext(ctx, `WITH o AS (
+			SELECT domain, bool_or(status = 'ok') AS ok FROM results
+			WHERE scan_id = $1 AND domain IS NOT NULL AND domain <> target`+cond+` GROUP BY domain),
+		m AS (SELECT o.ok AND r.status = 'ok' AS both_ok FROM o JOIN results r
+			ON r.target = o.domain AND r.domain = r.target AND r.scan_id = $1)
+		SELECT (SELECT count(*) FROM o), (SELECT count(*) FILTER (WHERE ok) FROM o),
+			(SELECT count(*) FROM m), (SELECT count(*) FILTER (WHERE both_ok) FROM m)`, args...).Scan(&o, &oOK, &m, &mOK)
+	if err != nil {
+		return 0, 0, err
+	}
+	return a + o - m, aOK + oOK - mOK, nil
 }
 
 // technologies fills the per-technology rows.
