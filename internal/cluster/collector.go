@@ -1,0 +1,201 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/aicensus/aicensus/internal/model"
+	"github.com/aicensus/aicensus/internal/progress"
+	"github.com/aicensus/aicensus/internal/store"
+)
+
+// output is where the collector commits results: the store or Parquet
+// files. Only the collector's goroutine uses it.
+type output interface {
+	// handled returns the input lines whose results the output already
+	// holds (the resume set).
+	handled(ctx context.Context) (*store.LineSet, error)
+	// write queues results; commit makes everything queued durable.
+	write(ctx context.Context, rs []model.Result) error
+	commit(ctx context.Context) error
+	close() error
+}
+
+func (c *coordinator) newOutput(ctx context.Context) (output, error) {
+	if c.opts.Parquet != "" {
+		return newParquetOutput(c.st, c.opts.Parquet, c.sc.ID)
+	}
+	w, err := c.st.NewWriter(store.WriterOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return &storeOutput{st: c.st, w: w, scanID: c.sc.ID}, nil
+}
+
+// storeOutput writes through store.Writer, which also refuses a second
+// (scan, target).
+type storeOutput struct {
+	st     *store.Store
+	w      *store.Writer
+	scanID int64
+}
+
+func (o *storeOutput) handled(ctx context.Context) (*store.LineSet, error) {
+	return o.st.StoredLines(ctx, o.scanID)
+}
+
+func (o *storeOutput) write(ctx context.Context, rs []model.Result) error {
+	for _, r := range rs {
+		if err := o.w.Write(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *storeOutput) commit(ctx context.Context) error { return o.w.Flush(ctx) }
+func (o *storeOutput) close() error                     { return o.w.Close() }
+
+// collector consumes the scan's results stream: it drops lines already
+// handled, commits the rest, and only then acks the messages, so a
+// collector that dies redelivers everything it had not committed.
+type collector struct {
+	c       *coordinator
+	cons    jetstream.Consumer
+	out     output
+	rep     *progress.Reporter
+	json    io.Writer
+	enc     *json.Encoder
+	codec   *codec
+	handled store.LineSet // lines handled in this run
+	written int64
+	dups    int64
+}
+
+func (col *collector) run(ctx context.Context) error {
+	cd, err := newCodec()
+	if err != nil {
+		return err
+	}
+	defer cd.close()
+	col.codec = cd
+	tab := col.c.tab
+	backoff := 100 * time.Millisecond
+	for !tab.resolved() {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		msgs, err := fetchBatch(ctx, col.cons, col.c.opts.Settings.CollectorBatch, time.Second)
+		if len(msgs) == 0 {
+			if err != nil && ctx.Err() == nil {
+				col.c.log.Debug("fetching results", "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(backoff):
+				}
+				backoff = min(2*backoff, 5*time.Second)
+			}
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		if err := col.commit(ctx, msgs); err != nil {
+			return err
+		}
+	}
+	col.c.log.Info("every unit is in", "scan", col.c.sc.ID, "written", col.written, "duplicates_dropped", col.dups)
+	return nil
+}
+
+// commit stores one fetched batch of results messages and acks them.
+func (col *collector) commit(ctx context.Context, msgs []jetstream.Msg) error {
+	tab := col.c.tab
+	var fresh []model.Result
+	acks := msgs[:0:0]
+	for _, m := range msgs {
+		unit := m.Headers().Get(hdrUnit)
+		if why := m.Headers().Get(hdrFailed); why != "" {
+			col.fail(unit, why)
+			acks = append(acks, m)
+			continue
+		}
+		rs, err := col.codec.decode(m.Data())
+		if err != nil {
+			col.fail(unit, err.Error())
+			_ = m.TermWithReason(err.Error())
+			continue
+		}
+		acks = append(acks, m)
+		for _, r := range rs {
+			switch {
+			case r.ScanID != col.c.sc.ID:
+				col.c.log.Warn("result of another scan dropped", "scan_id", r.ScanID, "target", r.Target, "unit", unit)
+				continue
+			case col.c.stored.Has(r.Line) || col.handled.Has(r.Line):
+				col.dups++
+				continue
+			}
+			col.handled.Add(r.Line)
+			fresh = append(fresh, r)
+		}
+	}
+	if err := col.out.write(ctx, fresh); err != nil {
+		return err
+	}
+	if err := col.out.commit(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	// Committed: acknowledge. A lost ack redelivers a message whose lines
+	// are then dropped as handled.
+	for _, m := range acks {
+		_ = m.Ack()
+	}
+	for _, r := range fresh {
+		tab.handle(r.Line)
+		col.rep.Add(r.Status)
+		if col.json != nil {
+			if col.enc == nil {
+				col.enc = json.NewEncoder(col.json)
+				col.enc.SetEscapeHTML(false)
+			}
+			if err := col.enc.Encode(r); err != nil {
+				return err
+			}
+		}
+	}
+	col.written += int64(len(fresh))
+	return nil
+}
+
+// fail records a unit no worker could run, so the scan ends (interrupted)
+// instead of waiting for it.
+func (col *collector) fail(unit, why string) {
+	col.c.log.Error("unit failed", "unit", unit, "err", why)
+	k, ok := unitIndex(unit, col.c.key, col.c.opts.UnitSize)
+	if !ok || k >= len(col.c.tab.units) {
+		return
+	}
+	if u := col.c.tab.units[k]; u.done < u.n {
+		col.c.tab.failed[k] = why
+	}
+}
+
+// unitIndex parses "<key>.<size>.<index>" of this scan and unit size.
+func unitIndex(id, key string, size int) (int, bool) {
+	rest, ok := strings.CutPrefix(id, key+".")
+	if !ok {
+		return 0, false
+	}
+	s, idx, ok := strings.Cut(rest, ".")
+	if !ok || s != strconv.Itoa(size) {
+		return 0, false
+	}
+	k, err := strconv.Atoi(idx)
+	return k, err == nil && k >= 0
+}
+

@@ -1,0 +1,224 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/aicensus/aicensus/internal/detect"
+)
+
+// WorkerOptions configure RunWorker. Only URL is required: everything about
+// a scan comes with the scan (ScanConfig); the other fields are local
+// overrides.
+type WorkerOptions struct {
+	// URL of the cluster, e.g. nats://nats-0:4222,nats://nats-1:4222.
+	URL string
+	// Name identifies the worker in logs and events (default host-pid).
+	Name string
+	// FetchWorkers and DetectWorkers size this worker's pools (0: the
+	// coordinator's values).
+	FetchWorkers, DetectWorkers int
+	// CatalogPaths, when not nil, replace the scan's --catalog paths
+	// (catalog files kept elsewhere on this machine); the resulting catalog
+	// version must still be the scan's.
+	CatalogPaths []string
+	// Resolvers, when not nil, replace the scan's DNS servers.
+	Resolvers []string
+	// Detector, when set and built from the scan's catalog version, is used
+	// instead of rebuilding one (in-process workers of `--cluster
+	// embedded`).
+	Detector *detect.Detector
+	// Log receives diagnostics (nil: none).
+	Log *slog.Logger
+	// Events, when set, is called for every unit and scan event, from
+	// several goroutines.
+	Events func(Event)
+}
+
+// EventKind names a worker event.
+type EventKind string
+
+// Worker events.
+const (
+	EventScanStart   EventKind = "scan-start"   // the worker took up a scan
+	EventScanRefused EventKind = "scan-refused" // the worker cannot run a scan (Err says why)
+	EventUnitStart   EventKind = "unit-start"   // a unit was received
+	EventUnitDone    EventKind = "unit-done"    // its results are published and it was acked
+	EventUnitNak     EventKind = "unit-nak"     // it was handed back (shutdown or transient failure)
+	EventUnitDead    EventKind = "unit-dead"    // delivery > MaxAttempts: internal-error results
+	EventUnitFailed  EventKind = "unit-failed"  // it could not be run at all (Err says why); terminated
+)
+
+// Event is something a worker did, for logs, tests and metrics.
+type Event struct {
+	Kind     EventKind `json:"kind"`
+	Worker   string    `json:"worker"`
+	Scan     string    `json:"scan"`
+	Unit     string    `json:"unit,omitempty"`
+	Delivery uint64    `json:"delivery,omitempty"`
+	Items    int       `json:"items,omitempty"`
+	Err      string    `json:"err,omitempty"`
+}
+
+// RunWorker runs units of every scan on the cluster until ctx ends, then
+// hands back (naks) the units it holds and returns nil. It follows the
+// scans bucket: a scan appearing starts a runner (unless its catalog cannot
+// be reproduced here: then it logs why and leaves the scan's units to other
+// workers), a scan disappearing (finished) stops it.
+func RunWorker(ctx context.Context, opts WorkerOptions) error {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Name == "" {
+		host, _ := os.Hostname()
+		opts.Name = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	nc, js, err := connect(ctx, opts.URL, "aicensus worker "+opts.Name, opts.Log)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer nc.Close()
+	cd, err := newCodec()
+	if err != nil {
+		return err
+	}
+	defer cd.close()
+	w := &worker{opts: opts, js: js, codec: cd, maxPayload: int(nc.MaxPayload()), runners: map[string]*runnerHandle{}}
+	defer w.stopAll()
+	return w.follow(ctx)
+}
+
+type worker struct {
+	opts       WorkerOptions
+	js         jetstream.JetStream
+	codec      *codec
+	maxPayload int
+
+	g       errgroup.Group
+	runners map[string]*runnerHandle // by scan key; owned by follow
+}
+
+type runnerHandle struct {
+	revision uint64
+	cancel   context.CancelFunc // nil when refused
+}
+
+func (w *worker) event(e Event) {
+	e.Worker = w.opts.Name
+	if w.opts.Events != nil {
+		w.opts.Events(e)
+	}
+}
+
+// follow watches the scans bucket, recreating the watch after errors (a
+// NATS restart), until ctx ends.
+func (w *worker) follow(ctx context.Context) error {
+	backoff := 250 * time.Millisecond
+	for ctx.Err() == nil {
+		kv, err := w.js.KeyValue(ctx, ScansBucket)
+		if err == nil {
+			err = w.watch(ctx, kv)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			w.opts.Log.Debug("no scans yet; waiting for a coordinator")
+		} else if err != nil {
+			w.opts.Log.Warn("watching scans", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+	return nil
+}
+
+func (w *worker) watch(ctx context.Context, kv jetstream.KeyValue) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	watcher, err := kv.WatchAll(wctx)
+	if err != nil {
+		return err
+	}
+	defer watcher.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-watcher.Updates():
+			if !ok {
+				return errors.New("scans watch ended")
+			}
+			if e != nil {
+				w.update(ctx, e)
+			}
+		}
+	}
+}
+
+// update starts, restarts or stops the runner of one scan.
+func (w *worker) update(ctx context.Context, e jetstream.KeyValueEntry) {
+	key := e.Key()
+	old, had := w.runners[key]
+	if had && old.revision == e.Revision() {
+		return
+	}
+	if had {
+		if old.cancel != nil {
+			old.cancel()
+		}
+		delete(w.runners, key)
+	}
+	if e.Operation() != jetstream.KeyValuePut {
+		if had {
+			w.opts.Log.Info("scan finished; runner stopped", "scan", key)
+		}
+		return
+	}
+	h := &runnerHandle{revision: e.Revision()}
+	w.runners[key] = h
+	cfg, err := decodeScanConfig(e.Value())
+	var r *runner
+	if err == nil {
+		r, err = w.newRunner(ctx, cfg)
+	}
+	if err != nil {
+		w.opts.Log.Error("refusing scan", "scan", key, "err", err)
+		w.event(Event{Kind: EventScanRefused, Scan: key, Err: err.Error()})
+		return
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	h.cancel = cancel
+	w.opts.Log.Info("running scan", "scan", key, "scan_id", cfg.ScanID, "catalog", cfg.Catalog.Version)
+	w.event(Event{Kind: EventScanStart, Scan: key})
+	w.g.Go(func() error {
+		defer r.close()
+		if err := r.run(rctx); err != nil && rctx.Err() == nil {
+			w.opts.Log.Error("scan runner failed", "scan", key, "err", err)
+		}
+		return nil
+	})
+}
+
+func (w *worker) stopAll() {
+	for _, h := range w.runners {
+		if h.cancel != nil {
+			h.cancel()
+		}
+	}
+	w.g.Wait()
+}
