@@ -198,4 +198,3 @@ func unitIndex(id, key string, size int) (int, bool) {
 	k, err := strconv.Atoi(idx)
 	return k, err == nil && k >= 0
 }
-

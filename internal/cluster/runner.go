@@ -40,9 +40,9 @@ type runner struct {
 	stopping  <-chan struct{}
 
 	mu     sync.Mutex
-	held   map[*unitRun]struct{}   // every unit received and not yet acked or handed back
-	units  map[string]*unitRun     // running units by id
-	byLine map[int][]*unitRun      // units waiting for a line's result
+	held   map[*unitRun]struct{} // every unit received and not yet acked or handed back
+	units  map[string]*unitRun   // running units by id
+	byLine map[int][]*unitRun    // units waiting for a line's result
 }
 
 // unitRun is one unit this worker holds.
