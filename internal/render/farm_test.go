@@ -47,27 +47,45 @@ func farmURLs(farm *testfarm.Farm) []string {
 	return urls
 }
 
-// renderFarm renders every farm URL once, four tabs at a time.
+// renderFarm renders every farm URL once, four tabs at a time: first the
+// pages that behave, then the hostile ones (a busy loop, allocation until
+// a crash, pages that never load), so that on a loaded 2-core machine
+// their CPU use cannot push a good page past its timeout.
 func renderFarm(t *testing.T) []*farmPage {
 	f := getFixture(t)
 	farmOnce.Do(func() {
 		urls := farmURLs(f.farm)
-		farmPages = make([]*farmPage, len(urls))
-		var wg sync.WaitGroup
-		for i, u := range urls {
-			wg.Go(func() {
-				fp := &farmPage{url: u, page: f.pool.Render(context.Background(), u)}
-				obs := f.staticObservation(t, u)
-				fp.static = f.det.Detect(obs)
-				robs := *obs
-				robs.Rendered = fp.page.Rendered
-				fp.rendered = f.det.Detect(&robs)
-				farmPages[i] = fp
-			})
+		hostile := map[string]bool{"https://" + testfarm.FaultHost(testfarm.KindSlowLoris) + "/": true}
+		for _, c := range f.farm.RenderCases() {
+			if c.Status != model.StatusOK {
+				hostile[c.URL] = true
+			}
 		}
-		wg.Wait()
+		farmPages = make([]*farmPage, len(urls))
+		for _, phase := range []bool{false, true} {
+			var wg sync.WaitGroup
+			for i, u := range urls {
+				if hostile[u] != phase {
+					continue
+				}
+				wg.Go(func() { farmPages[i] = f.renderAndDetect(t, u) })
+			}
+			wg.Wait()
+		}
 	})
 	return farmPages
+}
+
+// renderAndDetect renders u and detects on its static and its rendered
+// observation.
+func (f *fixture) renderAndDetect(t testing.TB, u string) *farmPage {
+	fp := &farmPage{url: u, page: f.pool.Render(context.Background(), u)}
+	obs := f.staticObservation(t, u)
+	fp.static = f.det.Detect(obs)
+	robs := *obs
+	robs.Rendered = fp.page.Rendered
+	fp.rendered = f.det.Detect(&robs)
+	return fp
 }
 
 func names(ds []model.Detection, aiOnly bool) []string {

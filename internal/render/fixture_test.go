@@ -83,7 +83,7 @@ func farmOptions(t testing.TB, farm *testfarm.Farm, res *farmResolver, cat *cata
 	return Options{
 		Probe:         NewProbe(cat),
 		Tabs:          4,
-		PageTimeout:   5 * time.Second,
+		PageTimeout:   10 * time.Second, // generous: the machine is shared and loaded
 		EvalTimeout:   3 * time.Second,
 		MaxRendererMB: 768,
 		JSHeapMB:      256,

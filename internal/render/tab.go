@@ -54,61 +54,76 @@ func (p *Pool) renderPage(ctx context.Context, in *instance, rawURL string) (out
 	}()
 
 	if err := p.setupTab(tctx, pcancel, st); err != nil {
-		return p.fail(tctx, ctx, out, in, st, fmt.Errorf("open tab: %w", err))
+		out.Status, out.Err = p.failure(ctx, in, st, fmt.Errorf("open tab: %w", err))
+		p.collect(tctx, &out, st, nil)
+		return out
 	}
 	deadline := start.Add(p.opts.PageTimeout)
+	committed, end := p.navigate(ctx, tctx, in, st, rawURL, deadline, &out)
+	if end || !committed || out.Status == model.StatusRenderCrash || (out.Status == model.StatusRenderError && ctx.Err() != nil) {
+		p.collect(tctx, &out, st, nil)
+		return out
+	}
+	p.collect(tctx, &out, st, p.inspect(tctx, st, &out))
+	return out
+}
+
+// navigate loads rawURL and waits for it to settle, setting out's status.
+// committed is false when no document arrived in time; end is true when
+// the page is finished (navigation error, blocked document).
+func (p *Pool) navigate(ctx, tctx context.Context, in *instance, st *pageState, rawURL string, deadline time.Time, out *Page) (committed, end bool) {
 	navCtx, navCancel := context.WithDeadline(tctx, deadline)
 	nav, err := chromedp.Call(navCtx, page.Navigate, page.NavigateParams{URL: rawURL})
 	navCancel()
 	switch {
 	case err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && in.alive():
 		out.Status, out.Err = model.StatusRenderTimeout, ErrNotLoaded
+		return false, true
 	case err != nil:
-		return p.fail(tctx, ctx, out, in, st, fmt.Errorf("navigate: %w", err))
+		out.Status, out.Err = p.failure(ctx, in, st, fmt.Errorf("navigate: %w", err))
+		return false, true
 	case nav.ErrorText != "":
 		out.Status, out.Err = model.StatusRenderError, fmt.Errorf("%w: %s", ErrNavigation, nav.ErrorText)
 		if u, ok := p.blockedDocument(st); ok {
 			out.Status, out.Err = model.StatusBlockedPrivate, fmt.Errorf("%w: %s", ErrBlocked, u)
 		}
-		p.collect(tctx, &out, st, nil)
-		return out
-	default:
-		st.mu.Lock()
-		st.loader = nav.LoaderID
-		st.mu.Unlock()
-		if u, ok := p.blockedDocument(st); ok {
-			// A plain-http document the proxy refused (redirects to
-			// private addresses end here): nothing of the site to see.
-			out.Status, out.Err = model.StatusBlockedPrivate, fmt.Errorf("%w: %s", ErrBlocked, u)
-			p.collect(tctx, &out, st, nil)
-			return out
-		}
-		out.Status, out.Err = p.settle(ctx, in, st, deadline)
+		return false, true
 	}
-	if out.Status == model.StatusRenderCrash || (out.Status == model.StatusRenderError && ctx.Err() != nil) {
-		p.collect(tctx, &out, st, nil)
-		return out
+	st.mu.Lock()
+	st.loader = nav.LoaderID
+	st.mu.Unlock()
+	if u, ok := p.blockedDocument(st); ok {
+		// A plain-http document the proxy refused (redirects to private
+		// addresses end here): nothing of the site to see.
+		out.Status, out.Err = model.StatusBlockedPrivate, fmt.Errorf("%w: %s", ErrBlocked, u)
+		return true, true
 	}
+	out.Status, out.Err = p.settle(ctx, in, st, deadline)
+	return true, false
+}
+
+// inspect evaluates the probe in a committed page, turning a failed
+// evaluation into a status, and ends a renderer that no longer answers.
+func (p *Pool) inspect(tctx context.Context, st *pageState, out *Page) *evalOutput {
 	var res *evalOutput
-	evalErr := p.responsive(tctx, out.Status)
-	if evalErr == nil {
-		res, evalErr = p.evaluate(tctx, st)
+	err := p.responsive(tctx, out.Status)
+	if err == nil {
+		res, err = p.evaluate(tctx, st)
 	}
-	if evalErr != nil && out.Status == model.StatusOK {
-		out.Status, out.Err = model.StatusRenderTimeout, fmt.Errorf("%w: %v", ErrEvalTimeout, evalErr)
+	if err != nil && out.Status == model.StatusOK {
+		out.Status, out.Err = model.StatusRenderTimeout, fmt.Errorf("%w: %v", ErrEvalTimeout, err)
 		if st.isCrashed() {
 			out.Status, out.Err = model.StatusRenderCrash, ErrTabCrashed
 		}
 	}
-	if evalErr != nil && !st.isCrashed() {
+	if err != nil && !st.isCrashed() {
 		// The renderer is busy (a script that never yields): end it now,
 		// from the browser side, so that closing the tab cannot hang.
 		cctx, cancel := context.WithTimeout(tctx, time.Second)
 		_, _ = chromedp.Call(cctx, page.Crash, cdp.Empty{})
 		cancel()
 	}
-	p.collect(tctx, &out, st, res)
-	return out
+	return res
 }
 
 // blockedDocument returns the first main-frame document URL (the page or
@@ -289,22 +304,18 @@ func (p *Pool) scriptBodies(tctx context.Context, scripts []scriptReq) []model.S
 	return out
 }
 
-// fail ends a page that could not be rendered, naming why: the browser or
-// tab died, the caller gave up, or anything else.
-func (p *Pool) fail(tctx, ctx context.Context, out Page, in *instance, st *pageState, err error) Page {
+// failure names why a page could not be rendered: the tab or the browser
+// died, the caller gave up, or anything else.
+func (p *Pool) failure(ctx context.Context, in *instance, st *pageState, err error) (model.Status, error) {
 	switch {
 	case st.isCrashed():
-		out.Status, out.Err = model.StatusRenderCrash, ErrTabCrashed
+		return model.StatusRenderCrash, ErrTabCrashed
 	case !in.alive():
-		out.Status, out.Err = model.StatusRenderCrash, fmt.Errorf("%w: %v", ErrBrowserExited, err)
-	default:
-		out.Status, out.Err = model.StatusRenderError, err
-		if ctx.Err() != nil {
-			out.Err = fmt.Errorf("%w (%v)", err, ctx.Err())
-		}
+		return model.StatusRenderCrash, fmt.Errorf("%w: %v", ErrBrowserExited, err)
+	case ctx.Err() != nil:
+		return model.StatusRenderError, fmt.Errorf("%w (%v)", err, ctx.Err())
 	}
-	p.collect(tctx, &out, st, nil)
-	return out
+	return model.StatusRenderError, err
 }
 
 func (s *pageState) isCrashed() bool {

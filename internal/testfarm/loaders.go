@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aicensus/aicensus/internal/model"
 )
@@ -227,9 +228,14 @@ type RenderCase struct {
 // renderPage is a RenderCase with its served bytes.
 type renderPage struct {
 	RenderCase
-	html   string
-	script string // served at https://static.widgetcdn.test/<name>.js
+	html       string
+	script     string // served at https://static.widgetcdn.test<scriptPath>
+	scriptPath string
 }
+
+// scriptURLMark stands for the page's script URL in html until the path
+// is known.
+const scriptURLMark = "{{script}}"
 
 // renderPages builds the render.test pages; the private case names the
 // farm's HTTP port.
@@ -238,15 +244,15 @@ func (f *Farm) renderPages() []renderPage {
 		return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + title + "</title>" + head +
 			"</head>\n<body><h1>" + title + "</h1><p>Opening hours, prices and a contact form.</p>\n" + body + "\n</body></html>\n"
 	}
-	cdn := func(name string) string {
-		return `<script src="https://` + widgetCDNHost + "/" + name + `.js" async></script>`
-	}
+	// The page loads its script from the widget CDN under a neutral name
+	// (tag<N>.js), so that its own bytes name no vendor.
+	const tag = `<script src="` + scriptURLMark + `" async></script>`
 	private := "http://127.0.0.2:" + strconv.Itoa(f.HTTPPort()) + "/"
 	metadata := "http://169.254.169.254/latest/meta-data/"
 	cases := []renderPage{
 		{RenderCase: RenderCase{Name: "intercom", Status: model.StatusOK, Technologies: []string{"Intercom"},
 			About: "a tag bundle sets window.Intercom and intercomSettings, injects .intercom-lightweight-app and iframe#intercom-frame, pings api-iam.intercom.io"},
-			html: page("Bakery", "", cdn("intercom")),
+			html: page("Bakery", "", tag),
 			script: `window.intercomSettings = {app_id: "farm0001"};
 window.Intercom = function () { (window.Intercom.q = window.Intercom.q || []).push(arguments); };
 var a = document.createElement("div"); a.className = "intercom-lightweight-app"; document.body.appendChild(a);
@@ -254,7 +260,7 @@ var f = document.createElement("iframe"); f.id = "intercom-frame"; f.title = "me
 fetch("https://api-iam.intercom.io/messenger/web/ping", {method: "POST"}).catch(function () {});`},
 		{RenderCase: RenderCase{Name: "chatwoot", Status: model.StatusOK, Technologies: []string{"Chatwoot"},
 			About: "a tag bundle defines chatwootSDK, runs it: $chatwoot, .woot-widget-holder, .woot--bubble-holder"},
-			html: page("Garage", "", cdn("chatwoot")),
+			html: page("Garage", "", tag),
 			script: `window.chatwootSDK = {run: function (o) {
   var h = document.createElement("div"); h.className = "woot-widget-holder woot--hide";
   var b = document.createElement("div"); b.className = "woot--bubble-holder";
@@ -264,7 +270,7 @@ fetch("https://api-iam.intercom.io/messenger/web/ping", {method: "POST"}).catch(
 window.chatwootSDK.run({websiteToken: "farmtoken", baseUrl: "https://chat.example-support.test"});`},
 		{RenderCase: RenderCase{Name: "botpress-v3-dynamic", Status: model.StatusOK, Technologies: []string{"Botpress"},
 			About: "a tag manager bundle inserts the Botpress v3.2 loader and config at run time"},
-			html: page("Florist", "", cdn("botpress-v3-dynamic")),
+			html: page("Florist", "", tag),
 			script: `(function () {
   var s = document.createElement("script"); s.src = "https://cdn.botpress.cloud/webchat/v3.2/inject.js";
   s.onload = function () { var c = document.createElement("script"); c.src = "https://files.bpcontent.cloud/2025/01/02/03/20250102030405-abcd1234.js"; document.head.appendChild(c); };
@@ -272,7 +278,7 @@ window.chatwootSDK.run({websiteToken: "farmtoken", baseUrl: "https://chat.exampl
 })();`},
 		{RenderCase: RenderCase{Name: "dialogflow-dynamic", Status: model.StatusOK, Technologies: []string{"Dialogflow Messenger"},
 			About: "a bundle creates the df-messenger element and loads its bootstrap"},
-			html: page("Library", "", cdn("dialogflow-dynamic")),
+			html: page("Library", "", tag),
 			script: `(function () {
   var s = document.createElement("script"); s.src = "https://www.gstatic.com/dialogflow-console/fast/messenger/bootstrap.js?v=1"; document.head.appendChild(s);
   var m = document.createElement("df-messenger"); m.setAttribute("agent-id", "a15dcdc3-c200-47ab-9f3c-a872fe5cd5a0");
@@ -280,30 +286,30 @@ window.chatwootSDK.run({websiteToken: "farmtoken", baseUrl: "https://chat.exampl
 })();`},
 		{RenderCase: RenderCase{Name: "openai-browser-call", Status: model.StatusOK, Technologies: []string{"OpenAI"},
 			About: "a bundle calls api.openai.com from the browser after load (the URL is assembled at run time)"},
-			html: page("Travel agent", "", cdn("openai-browser-call")),
+			html: page("Travel agent", "", tag),
 			script: `window.addEventListener("load", function () {
   var host = ["api", "openai", "com"].join(".");
   fetch("https://" + host + "/v1/chat/completions", {method: "POST", body: "{}"}).catch(function () {});
 });`},
 		{RenderCase: RenderCase{Name: "late-widget", Status: model.StatusOK, Technologies: []string{"Drift"},
 			About: "after load, a bundle fetches its config, then 200 ms later sets window.drift (the settle wait must see it)"},
-			html: page("Dentist", "", cdn("late-widget")),
+			html: page("Dentist", "", tag),
 			script: `window.addEventListener("load", function () {
   fetch("https://` + widgetCDNHost + `/config.json").then(function (r) { return r.text(); }).catch(function () {}).then(function () {
     setTimeout(function () { window.drift = {load: function () {}}; window.driftt = window.drift; }, 200);
   });
 });`},
 		{RenderCase: RenderCase{Name: "never-loads", Status: model.StatusRenderTimeout, Technologies: []string{"Tiledesk"},
-			About: "a bundle sets window.Tiledesk, then a blocking script from the slow-loris host never finishes: load never fires; the globals are still read"},
-			html: page("Museum", "", `<script src="https://`+widgetCDNHost+`/never-loads.js"></script>`+
-				`<script src="https://`+FaultHost(KindSlowLoris)+`/slow.js"></script>`),
+			About: "a bundle sets window.Tiledesk, then a blocking script that streams a byte at a time forever: load never fires; the globals are still read"},
+			html: page("Museum", "", `<script src="`+scriptURLMark+`"></script>`+
+				`<script src="https://`+widgetCDNHost+stallPath+`"></script>`),
 			script: `window.Tiledesk = function () {}; window.tiledeskSettings = {projectid: "farm"};`},
 		{RenderCase: RenderCase{Name: "hang", Status: model.StatusRenderTimeout,
 			About: "an inline script loops forever: the page can be neither loaded nor evaluated"},
 			html: page("Hotel", "", "<script>for (;;) {}</script>")},
 		{RenderCase: RenderCase{Name: "crash", Status: model.StatusRenderCrash,
 			About: "an inline script allocates until V8's heap cap kills the renderer"},
-			html: page("Cinema", "", `<script>var keep = []; for (;;) keep.push(new Array(1 << 20).fill(1.5));</script>`)},
+			html: page("Cinema", "", `<script>var keep = []; for (;;) keep.push(new Array(1 << 24).fill(1.5));</script>`)},
 		{RenderCase: RenderCase{Name: "memory", Status: model.StatusRenderCrash,
 			About: "array buffers (outside V8's heap, so the heap cap does not stop them) grow until the memory watchdog kills the renderer"},
 			html: page("Stadium", "", `<script>var keep = []; for (;;) keep.push(new Uint8Array(16 << 20).fill(7));</script>`)},
@@ -312,6 +318,8 @@ window.chatwootSDK.run({websiteToken: "farmtoken", baseUrl: "https://chat.exampl
 			html: page("School", "", `<script>fetch("`+metadata+`").catch(function () {}); fetch("`+private+`").catch(function () {});</script>`)},
 	}
 	for i := range cases {
+		cases[i].scriptPath = "/tag" + strconv.Itoa(i+1) + ".js"
+		cases[i].html = strings.ReplaceAll(cases[i].html, scriptURLMark, "https://"+widgetCDNHost+cases[i].scriptPath)
 		c := &cases[i].RenderCase
 		c.URL = "https://" + renderHost + "/" + c.Name + ".html"
 		if c.Technologies == nil {
@@ -349,6 +357,10 @@ func (f *Farm) serveRender(w http.ResponseWriter, r *http.Request, host string) 
 	path := r.URL.Path
 	switch host {
 	case renderHost, widgetCDNHost:
+		if host == widgetCDNHost && path == stallPath {
+			f.stall(w, r)
+			return true
+		}
 		if host == widgetCDNHost && path == "/config.json" {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(`{"enabled":true}`))
@@ -360,7 +372,7 @@ func (f *Farm) serveRender(w http.ResponseWriter, r *http.Request, host string) 
 				w.Header().Set("Content-Type", ctHTML)
 				_, _ = w.Write([]byte(p.html))
 				return true
-			case host == widgetCDNHost && path == "/"+p.Name+".js" && p.script != "":
+			case host == widgetCDNHost && path == p.scriptPath && p.script != "":
 				w.Header().Set("Content-Type", ctJS)
 				_, _ = w.Write([]byte(p.script))
 				return true
@@ -391,4 +403,34 @@ func (f *Farm) LeafSPKI() string {
 	}
 	sum := sha256.Sum256(der)
 	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// stallPath is a script that never finishes.
+const stallPath = "/stall.js"
+
+// stall sends a JavaScript response one space every 100 ms until the
+// client leaves or the farm stops. (The slow-loris host cannot stand in: it
+// sends text/html, which the browser's opaque-response blocking cuts off as
+// soon as it has sniffed it as HTML.)
+func (f *Farm) stall(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", ctJS)
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if _, err := w.Write([]byte(" ")); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		case <-f.done:
+			return
+		}
+	}
 }
