@@ -193,13 +193,18 @@ func (r *Reader) checkCut(b []byte) hdrStatus {
 }
 
 // memberPrefix inflates the first bytes (up to 5) of the gzip member at
-// the start of b.
+// the start of b. It gives the inflater at most 512 bytes of compressed data
+// (a block header and the first symbols fit; the inflater returns what it
+// decoded when its input ends), so a check costs microseconds, not the
+// 32 KiB window the inflater would otherwise fill.
 func (r *Reader) memberPrefix(b []byte) ([]byte, hdrStatus) {
+	const window = 512
 	n, st := gzipHeaderLen(b)
 	if st != hdrOK {
 		return nil, st
 	}
-	in := bytes.NewReader(b[n:])
+	limited := len(b) > n+window
+	in := bytes.NewReader(b[n:min(len(b), n+window)])
 	if r.inf == nil {
 		r.inf = flate.NewReader(in)
 	} else if err := r.inf.(flate.Resetter).Reset(in, nil); err != nil {
@@ -210,7 +215,10 @@ func (r *Reader) memberPrefix(b []byte) ([]byte, hdrStatus) {
 	for k < len(out) {
 		m, err := r.inf.Read(out[k:])
 		k += m
-		if err == io.ErrUnexpectedEOF {
+		if err == io.ErrUnexpectedEOF && k < len(out) {
+			if limited {
+				return out[:k], hdrOK // 512 bytes gave less than 5: not a WARC record start
+			}
 			return nil, hdrShort
 		}
 		if err != nil {
