@@ -48,7 +48,8 @@ func each(hosts []string, n int, fn func(host string)) {
 // the baseline: the static fetch (internal/fetch: page, robots.txt,
 // same-site scripts) of the same hosts with 4 workers. pages/s is the
 // throughput; peak-browser-MB the largest PSS of all browser processes
-// together; peak-go-MB this process's peak RSS (VmHWM). Run with
+// together (peak-browser-RSS-MB the same as a sum of RSS, an upper bound);
+// peak-go-MB this process's peak RSS (VmHWM). Run with
 //
 //	go test -run '^$' -bench BenchmarkFarm -benchtime 3x ./internal/render
 func BenchmarkFarm(b *testing.B) {
@@ -100,6 +101,7 @@ func BenchmarkFarm(b *testing.B) {
 			b.ReportMetric(float64(b.N*len(hosts))/time.Since(start).Seconds(), "pages/s")
 			b.ReportMetric(float64(bad.Load())/float64(b.N), "failed/op")
 			b.ReportMetric(float64(pool.Stats().PeakMemory)/(1<<20), "peak-browser-MB")
+			b.ReportMetric(float64(pool.Stats().PeakRSS)/(1<<20), "peak-browser-RSS-MB")
 			_, peak := selfRSS()
 			b.ReportMetric(float64(peak)/(1<<20), "peak-go-MB")
 		})

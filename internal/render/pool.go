@@ -55,6 +55,10 @@ type Stats struct {
 	RendererKills int   // renderers killed over MaxRendererMB
 	BrowserMemory int64 // bytes at the last sample
 	PeakMemory    int64 // the largest BrowserMemory sampled
+	// PeakRSS is the largest sum of the processes' resident set sizes: an
+	// upper bound that counts shared pages (Chromium's binary, fonts)
+	// once per process.
+	PeakRSS int64
 }
 
 // NewPool starts the proxy and the first browser (so that a missing or
@@ -359,13 +363,14 @@ func (p *Pool) sample() {
 	}
 	procs := readProcs()
 	maxRenderer := int64(p.opts.MaxRendererMB) << 20
-	var total int64
+	var total, rss int64
 	kills := 0
 	over := map[*instance]bool{}
 	for _, in := range ins {
 		var sum int64
 		for _, pr := range procs.tree(in.pid) {
 			sum += pr.mem
+			rss += pr.rss
 			if pr.renderer && pr.mem > maxRenderer {
 				if syscall.Kill(pr.pid, syscall.SIGKILL) == nil {
 					kills++
@@ -382,6 +387,7 @@ func (p *Pool) sample() {
 	p.stats.RendererKills += kills
 	p.stats.BrowserMemory = total
 	p.stats.PeakMemory = max(p.stats.PeakMemory, total)
+	p.stats.PeakRSS = max(p.stats.PeakRSS, rss)
 	for in := range over {
 		if p.live[in] {
 			p.retire(in)

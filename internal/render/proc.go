@@ -11,6 +11,7 @@ import (
 type procInfo struct {
 	pid      int
 	mem      int64 // proportional set size (PSS) in bytes; RSS where PSS is unavailable
+	rss      int64 // resident set size in bytes
 	renderer bool  // a Chromium renderer (--type=renderer)
 }
 
@@ -75,7 +76,8 @@ func (t procTable) tree(root int) []procInfo {
 		if !ok {
 			continue
 		}
-		out = append(out, procInfo{pid: pid, mem: mem, renderer: isRenderer(pid)})
+		rss, _ := readRSS(pid)
+		out = append(out, procInfo{pid: pid, mem: mem, rss: rss, renderer: isRenderer(pid)})
 		queue = append(queue, t.children[pid]...)
 	}
 	return out
