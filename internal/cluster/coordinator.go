@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -226,7 +227,13 @@ func (c *coordinator) setup(ctx context.Context) error {
 	if _, err := c.js.CreateOrUpdateConsumer(ctx, UnitsStream, s.workersConsumer(c.key)); err != nil {
 		return fmt.Errorf("cluster: workers consumer: %w", err)
 	}
-	if _, err := c.js.CreateOrUpdateConsumer(ctx, ResultsStream, s.collectorConsumer(c.key)); err != nil {
+	// The collector's consumer is made afresh: results a crashed collector
+	// had received but not acked come again at once instead of after its
+	// ack wait (acked ones are gone from the work-queue stream).
+	if err := c.js.DeleteConsumer(ctx, ResultsStream, "collector-"+c.key); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("cluster: collector consumer: %w", err)
+	}
+	if _, err := c.js.CreateConsumer(ctx, ResultsStream, s.collectorConsumer(c.key)); err != nil {
 		return fmt.Errorf("cluster: collector consumer: %w", err)
 	}
 	cfg, err := newScanConfig(c.key, c.sc.ID, c.opts.Catalog, c.cfg.Fetch, c.cfg.DNS, c.cfg.Probe, s)
@@ -517,13 +524,18 @@ func (t *unitTable) complete() bool { return t.doneUnits == len(t.units) }
 func (t *unitTable) resolved() bool { return t.doneUnits+len(t.failed) >= len(t.units) }
 
 func (t *unitTable) failedError() error {
+	keys := make([]int, 0, len(t.failed))
+	for k := range t.failed {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
 	var parts []string
-	for k, why := range t.failed {
-		if len(parts) == 5 {
+	for i, k := range keys {
+		if i == 5 {
 			parts = append(parts, "...")
 			break
 		}
-		parts = append(parts, fmt.Sprintf("unit %d (lines from %d): %s", k, t.units[k].first, why))
+		parts = append(parts, fmt.Sprintf("unit %d (lines from %d): %s", k, t.units[k].first, t.failed[k]))
 	}
 	return fmt.Errorf("%w: %d of %d units could not be run: %s; the scan is interrupted, run it again to retry them",
 		ErrUnitsFailed, len(t.failed), len(t.units), strings.Join(parts, "; "))

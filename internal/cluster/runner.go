@@ -232,7 +232,7 @@ func (r *runner) start(ctx context.Context, msg jetstream.Msg) {
 		err = fmt.Errorf("unit %s: %w: %s units need an archive scan, which this aicensus cannot run on a worker", u.ID, ErrUnsupportedUnit, u.Kind)
 	}
 	if err != nil {
-		r.fail(ctx, msg, u, err)
+		r.fail(ctx, msg, u, delivery, err)
 		return
 	}
 	r.w.event(Event{Kind: EventUnitStart, Scan: r.cfg.Key, Unit: u.ID, Delivery: delivery, Items: len(u.Items)})
@@ -459,35 +459,29 @@ func (r *runner) deadLetter(ctx context.Context, msg jetstream.Msg, u *Unit, del
 	r.complete(ur)
 }
 
-// fail terminates a unit that cannot be run at all and tells the
-// collector, so that the coordinator reports it instead of waiting.
-func (r *runner) fail(ctx context.Context, msg jetstream.Msg, u *Unit, cause error) {
+// fail reports a unit this worker cannot run at all (it cannot be decoded,
+// or its kind or version is unknown here) to the collector, so that the
+// coordinator ends the scan with an error naming it instead of waiting, and
+// hands it back with a delay: the unit stays in the queue for a worker
+// that can run it (or until an operator purges it), never lost silently.
+// Each delivery's notice has its own id, so a restarted coordinator hears
+// of the failure again.
+func (r *runner) fail(ctx context.Context, msg jetstream.Msg, u *Unit, delivery uint64, cause error) {
 	id := ""
 	if u != nil {
 		id = u.ID
 	}
-	r.w.opts.Log.Error("cannot run unit", "unit", id, "err", cause)
+	r.w.opts.Log.Error("cannot run unit", "unit", id, "delivery", delivery, "err", cause)
 	m := &nats.Msg{Subject: resultsPrefix + r.cfg.Key, Header: nats.Header{}}
 	m.Header.Set(hdrUnit, id)
 	m.Header.Set(hdrFailed, cause.Error())
-	msgID := "failed/" + id
-	if id == "" {
-		msgID = ""
-	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	var err error
-	if msgID != "" {
-		_, err = r.w.js.PublishMsg(pctx, m, jetstream.WithMsgID(msgID))
-	} else {
-		_, err = r.w.js.PublishMsg(pctx, m)
+	if _, err := r.w.js.PublishMsg(pctx, m, jetstream.WithMsgID(fmt.Sprintf("failed/%s/%d", id, delivery))); err != nil {
+		r.w.opts.Log.Warn("reporting a failed unit", "unit", id, "err", err)
 	}
-	if err != nil {
-		_ = msg.NakWithDelay(r.cfg.NakDelay)
-		return
-	}
-	_ = msg.TermWithReason(cause.Error())
-	r.w.event(Event{Kind: EventUnitFailed, Scan: r.cfg.Key, Unit: id, Err: cause.Error()})
+	_ = msg.NakWithDelay(r.cfg.NakDelay)
+	r.w.event(Event{Kind: EventUnitFailed, Scan: r.cfg.Key, Unit: id, Delivery: delivery, Err: cause.Error()})
 }
 
 func errString(err error) string {

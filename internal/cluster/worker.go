@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -54,7 +55,7 @@ const (
 	EventUnitDone    EventKind = "unit-done"    // its results are published and it was acked
 	EventUnitNak     EventKind = "unit-nak"     // it was handed back (shutdown or transient failure)
 	EventUnitDead    EventKind = "unit-dead"    // delivery > MaxAttempts: internal-error results
-	EventUnitFailed  EventKind = "unit-failed"  // it could not be run at all (Err says why); terminated
+	EventUnitFailed  EventKind = "unit-failed"  // it cannot be run here (Err says why); handed back with a delay
 )
 
 // Event is something a worker did, for logs, tests and metrics.
@@ -110,8 +111,8 @@ type worker struct {
 }
 
 type runnerHandle struct {
-	revision uint64
-	cancel   context.CancelFunc // nil when refused
+	value  []byte             // the configuration it runs
+	cancel context.CancelFunc // nil when refused
 }
 
 func (w *worker) event(e Event) {
@@ -174,8 +175,8 @@ func (w *worker) watch(ctx context.Context, kv jetstream.KeyValue) error {
 func (w *worker) update(ctx context.Context, e jetstream.KeyValueEntry) {
 	key := e.Key()
 	old, had := w.runners[key]
-	if had && old.revision == e.Revision() {
-		return
+	if had && e.Operation() == jetstream.KeyValuePut && bytes.Equal(old.value, e.Value()) {
+		return // the same configuration put again (a coordinator restart)
 	}
 	if had {
 		if old.cancel != nil {
@@ -189,7 +190,7 @@ func (w *worker) update(ctx context.Context, e jetstream.KeyValueEntry) {
 		}
 		return
 	}
-	h := &runnerHandle{revision: e.Revision()}
+	h := &runnerHandle{value: e.Value()}
 	w.runners[key] = h
 	cfg, err := decodeScanConfig(e.Value())
 	var r *runner
