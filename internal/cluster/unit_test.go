@@ -3,8 +3,8 @@ package cluster
 import (
 	"crypto/sha256"
 	"encoding/json"
-	"fmt"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
