@@ -48,8 +48,8 @@ type Page struct {
 	// Blocked lists request URLs (Rendered.Requests members) whose
 	// destination the address policy refused.
 	Blocked []string
-	// Duration is the wall time spent on the page, tab setup and teardown
-	// included.
+	// Duration is the wall time of Render: waiting for a free tab, tab
+	// setup and teardown included.
 	Duration time.Duration
 }
 

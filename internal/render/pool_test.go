@@ -42,7 +42,7 @@ func getPrivPool(t *testing.T) (*Pool, *detect.Detector) {
 			return
 		}
 		privPool, privErr = NewPool(context.Background(), Options{
-			Probe: NewProbe(cat), Tabs: 2, PagesPerBrowser: 2, AllowPrivate: true,
+			Probe: NewProbe(cat), Tabs: 2, Browsers: 2, PagesPerBrowser: 2, AllowPrivate: true,
 			PageTimeout: 5 * time.Second, EvalTimeout: 3 * time.Second,
 		})
 	})
@@ -141,14 +141,23 @@ func TestRecycle(t *testing.T) {
 	}))
 	defer srv.Close()
 	starts := pool.Stats().BrowserStarts
-	for i := range 5 {
-		if pg := pool.Render(context.Background(), srv.URL+"/p"+strconv.Itoa(i)); pg.Status != model.StatusOK {
-			t.Fatalf("page %d: %s %v", i, pg.Status, pg.Err)
-		}
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			if pg := pool.Render(context.Background(), srv.URL+"/p"+strconv.Itoa(i)); pg.Status != model.StatusOK {
+				t.Errorf("page %d: %s %v", i, pg.Status, pg.Err)
+			}
+		})
 	}
+	wg.Wait()
 	if got := pool.Stats().BrowserStarts - starts; got < 2 {
-		t.Errorf("%d browser starts for 5 pages at 2 per browser, want at least 2 more", got)
+		t.Errorf("%d browser starts for 6 pages at 2 per browser, want at least 2 more", got)
 	}
+	pool.mu.Lock()
+	if n := len(pool.live); n > 2*pool.opts.Browsers {
+		t.Errorf("%d browsers alive, want at most %d", n, 2*pool.opts.Browsers)
+	}
+	pool.mu.Unlock()
 	// Kill the browser under a page that is waiting for its document.
 	done := make(chan Page)
 	go func() { done <- pool.Render(context.Background(), srv.URL+"/hang") }()
