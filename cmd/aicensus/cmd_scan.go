@@ -50,6 +50,7 @@ type scanOptions struct {
 	scripts      int
 	scriptBudget int64
 	strictRobots bool
+	cluster      clusterOptions
 }
 
 func newScanCommand(g *globalOptions) *cobra.Command {
@@ -72,13 +73,14 @@ exactly once in the results.`,
 			if err != nil {
 				return err
 			}
-			sum, err := scan.Live(cmd.Context(), cfg)
+			sum, err := o.cluster.scan(cmd.Context(), cfg, o.catalog)
 			printScanSummary(cmd.ErrOrStderr(), sum)
 			return err
 		},
 	}
 	f := cmd.Flags()
 	o.catalog.addFlags(f)
+	o.cluster.addFlags(f)
 	f.StringVar(&o.db, "db", store.DefaultPath, "DuckDB store file")
 	f.BoolVar(&o.resume, "resume", false, "continue the unfinished scan of this input (error if there is none)")
 	f.BoolVar(&o.jsonOut, "json", false, "also stream every result to stdout as JSON Lines")

@@ -8,6 +8,7 @@ func subcommands(g *globalOptions) []*cobra.Command {
 	return []*cobra.Command{
 		newDetectCommand(g),
 		newScanCommand(g),
+		newWorkerCommand(g),
 		newVersionCommand(),
 		newExportCommand(g),
 		newReportCommand(g),

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/aicensus/aicensus/internal/model"
 	"github.com/aicensus/aicensus/internal/scan"
@@ -354,6 +358,40 @@ func (h *harness) check(want []model.Result) {
 		h.t.Errorf("scan state %s, want done", sc.State)
 	}
 	compareResults(h.t, want, got)
+	checkCleanedUp(h.t, h.url())
+}
+
+// checkCleanedUp: a finished scan leaves no configuration, consumer or
+// unit behind on the cluster.
+func checkCleanedUp(t *testing.T, url string) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, name := range []string{UnitsStream, ResultsStream} {
+		s, err := js.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c := range s.ConsumerNames(ctx).Name() {
+			t.Errorf("stream %s still has consumer %s", name, c)
+		}
+		if info, _ := s.Info(ctx); name == UnitsStream && info.State.Msgs > 0 {
+			t.Errorf("%d units left in the stream", info.State.Msgs)
+		}
+	}
+	kv, err := js.KeyValue(ctx, ScansBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := kv.Keys(ctx); err == nil || !errors.Is(err, jetstream.ErrNoKeysFound) {
+		t.Errorf("scan configurations left: %v %v", keys, err)
+	}
 }
 
 // TestClusterFailures runs the same scan on a cluster of one NATS server,

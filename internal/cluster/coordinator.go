@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
@@ -75,6 +76,7 @@ type coordinator struct {
 	st     *store.Store
 	sc     store.Scan
 	key    string
+	nc     *nats.Conn
 	js     jetstream.JetStream
 	kv     jetstream.KeyValue
 	sum    scan.Summary
@@ -112,6 +114,11 @@ func Scan(ctx context.Context, opts ScanOptions) (scan.Summary, error) {
 		return c.sum, err
 	}
 	defer c.st.Close()
+	defer func() {
+		if c.nc != nil {
+			c.nc.Close()
+		}
+	}()
 	runErr := c.run(ctx)
 	c.sum.Elapsed = time.Since(start)
 	return c.sum, c.close(ctx, runErr)
@@ -184,8 +191,7 @@ func (c *coordinator) run(ctx context.Context) error {
 		out.close()
 		return err
 	}
-	defer nc.Close()
-	c.js = js
+	c.nc, c.js = nc, js // closed by Scan after close has cleaned up
 	if err := c.setup(ctx); err != nil {
 		out.close()
 		return err

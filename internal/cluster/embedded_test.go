@@ -41,10 +41,18 @@ func TestEmbeddedEqualsSingleMachine(t *testing.T) {
 	}
 	var out strings.Builder
 	cfg.JSON = &out
-	sum, err := ScanEmbedded(context.Background(), ScanOptions{Live: cfg, UnitSize: 7}, EmbeddedRun{Workers: 2})
+	srvDir := t.TempDir()
+	sum, err := ScanEmbedded(context.Background(), ScanOptions{Live: cfg, UnitSize: 7}, EmbeddedRun{Workers: 2, Server: EmbeddedOptions{Dir: srvDir}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The finished scan left nothing on the (restarted) server.
+	srv, err := StartEmbedded(EmbeddedOptions{Dir: srvDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCleanedUp(t, srv.URL())
+	srv.Shutdown()
 	sc, got := readStore(t, db)
 	if sc.State != store.ScanDone {
 		t.Errorf("scan state %s", sc.State)

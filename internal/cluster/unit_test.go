@@ -104,6 +104,9 @@ func FuzzDecodeUnit(f *testing.F) {
 			t.Fatal(err)
 		}
 		u2, err := decodeUnit(again)
+		if len(u.Items) == 0 {
+			u.Items = nil // omitted when empty
+		}
 		if err != nil || !reflect.DeepEqual(u, u2) {
 			t.Fatalf("re-decode: %v %+v %+v", err, u, u2)
 		}
