@@ -53,11 +53,15 @@ func (q *querier) compare(ctx context.Context, r *Report, a, b int64) error {
 		}
 		x.ref.StartedAt = x.ref.StartedAt.UTC()
 	}
-	okA, argsA := q.okDomainsSQL(a)
-	okB, argsB := q.okDomainsSQL(b)
-	err := q.db.QueryRowContext(ctx, `SELECT count(DISTINCT domain) FROM (`+okA+`) SEMI JOIN (`+okB+`) USING (domain)`,
-		append(argsA, argsB...)...).Scan(&c.CommonOK)
-	if err != nil {
+	// Domains ok in both: one aggregate over both scans' ok results.
+	common := `SELECT count(*) FROM (SELECT domain, min(scan_id) AS lo, max(scan_id) AS hi FROM results
+		WHERE scan_id IN ($1, $2) AND status = 'ok' AND domain IS NOT NULL`
+	cargs := []any{a, b}
+	if q.f.Size != "" {
+		common += ` AND domain IN (SELECT domain FROM companies WHERE size_bucket = $3)`
+		cargs = append(cargs, q.f.Size)
+	}
+	if err := q.db.QueryRowContext(ctx, common+` GROUP BY domain) WHERE lo <> hi OR $1 = $2`, cargs...).Scan(&c.CommonOK); err != nil {
 		return fmt.Errorf("compare: %w", err)
 	}
 	detA, dargsA := q.detSQL(a, true)
