@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/aicensus/aicensus/internal/store"
 	"github.com/aicensus/aicensus/internal/testfarm"
 )
@@ -95,6 +97,71 @@ func TestScanClusterCommand(t *testing.T) {
 		var ue usageError
 		if err == nil || !errors.As(err, &ue) && !strings.Contains(err.Error(), "no scan") {
 			t.Errorf("%v: err = %v, want a usage error", bad, err)
+		}
+	}
+}
+
+// TestDeployCommandLines: the aicensus command lines of docs/deploy (the
+// systemd units and the Kubernetes pods) name real subcommands and flags.
+func TestDeployCommandLines(t *testing.T) {
+	var lines [][]string
+	units, _ := filepath.Glob("../../docs/deploy/systemd/aicensus-*.service")
+	for _, u := range units {
+		b, _ := os.ReadFile(u)
+		for _, l := range strings.Split(string(b), "\n") {
+			if exec, ok := strings.CutPrefix(l, "ExecStart="); ok {
+				f := strings.Fields(exec)
+				if f[0] != "/usr/local/bin/aicensus" {
+					t.Errorf("%s runs %s", u, f[0])
+				}
+				lines = append(lines, f[1:])
+			}
+		}
+	}
+	for _, m := range []string{"workers.yaml", "scan-job.yaml"} {
+		b, err := os.ReadFile(filepath.Join("../../docs/deploy/k8s", m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		for {
+			var doc struct {
+				Spec struct {
+					Template struct {
+						Spec struct {
+							Containers []struct{ Args []string }
+						}
+					}
+				}
+			}
+			if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range doc.Spec.Template.Spec.Containers {
+				lines = append(lines, c.Args)
+			}
+		}
+	}
+	if len(lines) != 4 {
+		t.Fatalf("%d aicensus command lines, want 2 units and 2 pods", len(lines))
+	}
+	for _, args := range lines {
+		root := newRootCommand()
+		cmd, rest, err := root.Find(args)
+		if err != nil || (cmd.Name() != "scan" && cmd.Name() != "worker") {
+			t.Errorf("%v: %v (%s)", args, err, cmd.Name())
+			continue
+		}
+		if err := cmd.ParseFlags(rest); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+		if c, _ := cmd.Flags().GetString("cluster"); !strings.HasPrefix(c, "nats://") {
+			t.Errorf("%v: --cluster %q", args, c)
+		}
+		if want := map[string]int{"scan": 1, "worker": 0}[cmd.Name()]; len(cmd.Flags().Args()) != want {
+			t.Errorf("%v: positional arguments %v", args, cmd.Flags().Args())
 		}
 	}
 }

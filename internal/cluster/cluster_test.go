@@ -116,7 +116,7 @@ type child struct {
 }
 
 // startChild starts a child; worker events go to events.
-func startChild(t *testing.T, spec childSpec, events chan<- Event) *child {
+func startChild(t testing.TB, spec childSpec, events chan<- Event) *child {
 	t.Helper()
 	b, _ := json.Marshal(spec)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -194,7 +194,7 @@ func (c *child) kill() {
 }
 
 // stop sends SIGTERM and waits.
-func (c *child) stop(t *testing.T) {
+func (c *child) stop(t testing.TB) {
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-c.done:
@@ -205,7 +205,7 @@ func (c *child) stop(t *testing.T) {
 }
 
 // wait waits for the coordinator to finish and returns its summary.
-func (c *child) wait(t *testing.T, d time.Duration) scan.Summary {
+func (c *child) wait(t testing.TB, d time.Duration) scan.Summary {
 	t.Helper()
 	select {
 	case <-c.done:

@@ -55,12 +55,9 @@ type unitRun struct {
 }
 
 func (w *worker) newRunner(ctx context.Context, cfg ScanConfig) (*runner, error) {
-	det := w.opts.Detector
-	if det == nil || det.Catalog().Version() != cfg.Catalog.Version {
-		var err error
-		if det, err = cfg.Catalog.Detector(w.opts.CatalogPaths); err != nil {
-			return nil, err
-		}
+	det, err := w.detector(cfg.Catalog)
+	if err != nil {
+		return nil, err
 	}
 	fo, dc, po, err := cfg.options()
 	if err != nil {

@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -95,7 +96,7 @@ func RunWorker(ctx context.Context, opts WorkerOptions) error {
 		return err
 	}
 	defer cd.close()
-	w := &worker{opts: opts, js: js, codec: cd, maxPayload: int(nc.MaxPayload()), runners: map[string]*runnerHandle{}}
+	w := &worker{opts: opts, js: js, codec: cd, maxPayload: int(nc.MaxPayload()), runners: map[string]*runnerHandle{}, detectors: map[string]*detect.Detector{}}
 	defer w.stopAll()
 	return w.follow(ctx)
 }
@@ -106,8 +107,30 @@ type worker struct {
 	codec      *codec
 	maxPayload int
 
-	g       errgroup.Group
-	runners map[string]*runnerHandle // by scan key; owned by follow
+	g         errgroup.Group
+	runners   map[string]*runnerHandle    // by scan key; owned by follow
+	detectors map[string]*detect.Detector // by catalog spec; owned by follow
+}
+
+// detector returns the detector of a scan's catalog, built once per
+// catalog spec for the worker's life (a detector is immutable).
+func (w *worker) detector(spec CatalogSpec) (*detect.Detector, error) {
+	if d := w.opts.Detector; d != nil && d.Catalog().Version() == spec.Version {
+		return d, nil
+	}
+	b, _ := json.Marshal(struct {
+		Spec  CatalogSpec
+		Local []string
+	}{spec, w.opts.CatalogPaths})
+	if d, ok := w.detectors[string(b)]; ok {
+		return d, nil
+	}
+	d, err := spec.Detector(w.opts.CatalogPaths)
+	if err != nil {
+		return nil, err
+	}
+	w.detectors[string(b)] = d
+	return d, nil
 }
 
 type runnerHandle struct {
