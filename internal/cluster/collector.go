@@ -126,8 +126,10 @@ func (col *collector) commit(ctx context.Context, msgs []jetstream.Msg) error {
 		}
 		rs, err := col.codec.decode(m.Data())
 		if err != nil {
-			col.fail(unit, err.Error())
-			_ = m.TermWithReason(err.Error())
+			// Kept in the stream (a newer aicensus may read it); the scan
+			// ends with an error naming the unit instead of waiting.
+			col.fail(unit, "its results cannot be read: "+err.Error())
+			_ = m.NakWithDelay(col.c.opts.Settings.NakDelay)
 			continue
 		}
 		acks = append(acks, m)

@@ -143,7 +143,11 @@ func (c *coordinator) openScan(ctx context.Context) error {
 	}
 	specJSON, _ := json.Marshal(spec)
 	fp := store.Fingerprint(store.KindLive, spec.Input, specJSON)
-	if c.st, err = store.Open(ctx, cfg.DB, store.Options{}); err != nil {
+	mem := cfg.DBMemory
+	if mem == "" {
+		mem = scan.DefaultDBMemory // as scan.Live: appends need little buffer
+	}
+	if c.st, err = store.Open(ctx, cfg.DB, store.Options{MemoryLimit: mem}); err != nil {
 		return err
 	}
 	prev, ok, err := c.st.FindResumable(ctx, store.KindLive, fp)

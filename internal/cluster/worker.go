@@ -159,6 +159,7 @@ func (w *worker) follow(ctx context.Context) error {
 		}
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
 			w.opts.Log.Debug("no scans yet; waiting for a coordinator")
+			backoff = time.Second
 		} else if err != nil {
 			w.opts.Log.Warn("watching scans", "err", err)
 		}
