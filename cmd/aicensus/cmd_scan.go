@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +51,7 @@ type scanOptions struct {
 	scripts      int
 	scriptBudget int64
 	strictRobots bool
+	dbMemory     string
 	cluster      clusterOptions
 }
 
@@ -69,6 +71,7 @@ the same command runs again (or with --resume): every input line ends up
 exactly once in the results.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			limitGoMemory()
 			cfg, err := o.liveConfig(args[0], cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g)
 			if err != nil {
 				return err
@@ -106,6 +109,7 @@ exactly once in the results.`,
 	f.IntVar(&o.scripts, "scripts", def.MaxScripts, "linked scripts fetched per site (0: none)")
 	f.Int64Var(&o.scriptBudget, "script-budget", def.ScriptBudget, "cap on the bytes of all scripts of a site")
 	f.BoolVar(&o.strictRobots, "strict-robots", false, "also apply robots.txt to the home page")
+	f.StringVar(&o.dbMemory, "db-memory", scan.DefaultDBMemory, "cap on DuckDB's buffer memory during the scan")
 	_ = f.MarkHidden("port-map")
 	_ = f.MarkHidden("allow-net")
 	return cmd
@@ -157,9 +161,11 @@ func (o *scanOptions) liveConfig(in string, stdin io.Reader, stdout, stderr io.W
 	}
 	log := stderrLogger(g)
 	cfg = scan.LiveConfig{
-		Input: in, Stdin: stdin, DB: o.db, Detector: det, Fetch: fo,
+		Input: in, Stdin: stdin, DB: o.db, DBMemory: o.dbMemory, Detector: det, Fetch: fo,
 		InputOptions: input.Options{Format: format, Column: o.column, NormalizeOptions: input.NormalizeOptions{AllowIP: o.allowIP}},
-		DNS:          dns.Config{Servers: o.resolvers},
+		// A scan asks each name once or twice (records, then the fetch's
+		// address lookup): a small cache serves that and shared apexes.
+		DNS:          dns.Config{Servers: o.resolvers, CacheSize: 20000},
 		Probe:        probe.Options{PerIP: o.perIP, SitesPerSecond: o.rate},
 		FetchWorkers: o.concurrency, DetectWorkers: o.detectors, Resume: o.resume,
 		Log: log, ToolVersion: toolVersion(), Options: o.recorded(),
@@ -171,6 +177,19 @@ func (o *scanOptions) liveConfig(in string, stdin io.Reader, stdout, stderr io.W
 		cfg.Progress = stderr
 	}
 	return cfg, nil
+}
+
+// scanGoMemory is the Go runtime's soft memory limit during scans unless
+// GOMEMLIMIT says otherwise: the garbage collector then keeps the heap near
+// its live size instead of letting it grow to twice that, so a scan's
+// footprint stays flat for any input size (DuckDB's own memory is capped
+// separately with --db-memory).
+const scanGoMemory = 192 << 20
+
+func limitGoMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(scanGoMemory)
+	}
 }
 
 // recorded is what the scans table keeps of the options.

@@ -436,16 +436,27 @@ func (d *Detector) rendered(h *hits, obs *model.Observation, r *model.Rendered) 
 		d.scriptSrc.scan(rb, nil, func(p *catalog.Pattern, text []byte, m matcher.Match) {
 			h.regexHit(p, text, m, req, model.ViaRendered)
 		})
-		// A vendor host the page really requested is a browser call, not a
-		// policy allowance: csp host patterns count as such here.
+		// A vendor host the page really requested is more than a policy
+		// allowance: a script or stylesheet from it is an embed, anything
+		// else (fetch, xhr, websocket) a call from the browser.
+		class := model.ClassBrowserAPICall
+		if isAsset(u.Path) {
+			class = model.ClassPageEmbed
+		}
 		hostPath := []byte(cspForm(u))
 		d.csp.scan(hostPath, nil, func(p *catalog.Pattern, text []byte, m matcher.Match) {
-			h.addAs(p, catalog.SignalXHR, model.ClassBrowserAPICall, "", m.Group(text, 0), req, model.ViaRendered)
+			h.addAs(p, catalog.SignalXHR, class, "", m.Group(text, 0), req, model.ViaRendered)
 		})
 	}
 	if len(r.HTML) > 0 {
 		d.static(h, obs, r.HTML, model.ViaRendered)
 	}
+}
+
+// isAsset reports whether a request path names a script or stylesheet.
+func isAsset(p string) bool {
+	p = strings.ToLower(p)
+	return strings.HasSuffix(p, ".js") || strings.HasSuffix(p, ".mjs") || strings.HasSuffix(p, ".css")
 }
 
 // cspForm writes a URL the way CSP host-sources are matched: host and path.

@@ -65,6 +65,7 @@ func TestWappalyzerSemantics(t *testing.T) {
 		{"csp meta", page(`<meta http-equiv="Content-Security-Policy" content="script-src 'self' cdn.csptech.io">`), []string{"CSPTech#100"}},
 		{"csp keyword only", &model.Observation{Headers: map[string][]string{"content-security-policy": {"default-src 'self' csptech"}}}, nil},
 		{"xhr rendered", &model.Observation{Rendered: &model.Rendered{Requests: []string{"https://api.xhrtech.com/v1/x"}}}, []string{"XHRTech#100"}},
+		{"csp host requested by the page", &model.Observation{Rendered: &model.Rendered{Requests: []string{"https://api.csptech.io/v1/chat"}}}, []string{"CSPTech#100"}},
 		{"confidence sums", page(`weak-one weak-two`), []string{"Weak#60"}},
 		{"confidence caps at 100", page(`strong-a strong-b`), []string{"Strong#100"}},
 		{"implies recursive with tags", page(`framework-marker`),
@@ -149,5 +150,26 @@ func TestEvidence(t *testing.T) {
 	}
 	for tech := range want {
 		t.Errorf("%s not detected", tech)
+	}
+}
+
+// TestRenderedRequestClasses: a vendor host the page requested is a browser
+// API call, or an embed when the request is a script or stylesheet.
+func TestRenderedRequestClasses(t *testing.T) {
+	cat, err := catalog.Open(true, "testdata/semantics.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, _ := New(cat, Options{MinConfidence: -1})
+	for req, want := range map[string]model.EvidenceClass{
+		"https://api.csptech.io/v1/chat":       model.ClassBrowserAPICall,
+		"https://cdn.csptech.io/widget/x.js":   model.ClassPageEmbed,
+		"wss://realtime.csptech.io/socket":     model.ClassBrowserAPICall,
+		"https://cdn.csptech.io/theme.min.css": model.ClassPageEmbed,
+	} {
+		dets := det.Detect(&model.Observation{Rendered: &model.Rendered{Requests: []string{req}}})
+		if len(dets) != 1 || dets[0].EvidenceClass != want || dets[0].Evidence[0].Via != model.ViaRendered {
+			t.Errorf("%s: got %+v, want one detection of class %s via rendered", req, dets, want)
+		}
 	}
 }

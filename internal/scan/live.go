@@ -126,7 +126,9 @@ func Live(ctx context.Context, cfg LiveConfig) (Summary, error) {
 	if cfg.DBMemory == "" {
 		cfg.DBMemory = DefaultDBMemory
 	}
-	st, err := store.Open(ctx, cfg.DB, store.Options{MemoryLimit: cfg.DBMemory})
+	// One DuckDB thread: the writer is single, and per-thread buffers during
+	// checkpoints are what made a scan's memory grow.
+	st, err := store.Open(ctx, cfg.DB, store.Options{MemoryLimit: cfg.DBMemory, Threads: 1, CheckpointThreshold: "4MB"})
 	if err != nil {
 		return Summary{}, err
 	}

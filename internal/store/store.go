@@ -48,6 +48,10 @@ type Options struct {
 	// MemoryLimit caps DuckDB's buffer memory, e.g. "2GB" ("" : DuckDB's
 	// default, 80% of RAM). Larger work spills to <file>.tmp.
 	MemoryLimit string
+	// CheckpointThreshold is the WAL size at which DuckDB checkpoints, e.g.
+	// "4MB" ("": DuckDB's default, 16MB). Smaller values keep the memory a
+	// checkpoint takes small during long append-only runs.
+	CheckpointThreshold string
 }
 
 // Store is an open aicensus store. All methods are safe for concurrent use.
@@ -87,6 +91,9 @@ func open(ctx context.Context, path string, opts Options, migs []migration) (*St
 	}
 	if opts.MemoryLimit != "" {
 		q.Set("memory_limit", opts.MemoryLimit)
+	}
+	if opts.CheckpointThreshold != "" {
+		q.Set("checkpoint_threshold", opts.CheckpointThreshold)
 	}
 	dsn := path
 	if len(q) > 0 {
