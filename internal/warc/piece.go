@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -12,47 +13,40 @@ import (
 // Splitting lets one gzip file use several cores. A WARC writer gives every
 // record its own gzip member, and every member starts with a 10-byte header
 // that is nearly the same each time. The splitter (the source's reader
-// goroutine) looks for that header in the compressed bytes without
-// inflating them and cuts the input into pieces, usually one member each;
-// workers inflate and parse the pieces in parallel, each with its own
-// Reader over the piece.
+// goroutine) cuts the compressed input into pieces of one member each
+// without inflating them; workers inflate and parse the pieces in
+// parallel, each with its own Reader over the piece.
 //
-// A header pattern can also occur inside compressed data (with a 6-byte
-// signature, about once per 2^48 bytes). Then the piece before it ends
-// inside its member: its reader reports needMore, and the worker re-reads
-// it joined with the following pieces (up to joinAhead), which it
-// "absorbs"; the absorbed pieces' own workers wait for that verdict and
-// drop what they read. A piece whose read was clean never waits: a
-// CRC-checked member that ends exactly at the next cut does not start
-// inside another one. Waits only ever go to earlier pieces, which workers
-// take first from the queue, so they cannot deadlock.
+// A header pattern also occurs inside members (in random compressed data
+// about once per 2^48 bytes; far more often where a record holds gzip data
+// stored as it is: a gzip-encoded body, a .warc.gz inside a WARC). So a
+// cut is made only where it is exact: the splitter inflates the first few
+// hundred bytes of the member to read its WARC (or ARC) header, which
+// gives the member's uncompressed size (header + Content-Length +
+// trailer), and cuts at the next header whose preceding 4 bytes, the
+// ISIZE field of the gzip trailer, equal that size. A false cut would need
+// a 6-byte header pattern and a 4-byte size to match by chance.
 //
-// A member too large to hold (splitBufSize) and input that does not start
-// with a gzip header are read by the splitter itself, record by record, as
-// Reader.Next does.
+// Members that cannot be cut that way (larger than splitBufSize, holding
+// several records, not starting with a readable header, or input that is
+// not gzip) are read by the splitter itself, record by record, as
+// Reader.Next does; after noSplitAfter such members in a row the source is
+// read that way to its end.
 
 const (
 	splitBufSize = 4 << 20 // largest piece; the splitter's input buffer
 	sigLen       = 10      // gzip member header without optional fields
-	joinAhead    = 2       // pieces a false cut may be joined with
+	noSplitAfter = 3
 )
 
 var errMemberEnd = errors.New("end of gzip member")
 
-// piece is a run of compressed bytes that starts at a (presumed) gzip
-// member start, with the links workers use to settle false cuts.
+// piece is a run of compressed bytes holding one gzip member (or, when the
+// input is damaged, whatever lies between two cuts).
 type piece struct {
 	off  int64
-	data []byte // never recycled: an earlier piece's worker may read it to join
-	seq  int64  // the source tracker's sequence number
-
-	prev      *piece
-	next      *piece        // the following piece; valid once nextReady is closed (nil: the source ended)
-	nextReady chan struct{} // closed by the splitter
-	decided   chan struct{} // closed once succAbsorbed is final
-	// succAbsorbed reports that the piece after this one starts inside a
-	// member and was read as part of an earlier piece.
-	succAbsorbed bool
+	data []byte
+	last bool // the piece ends where the input ends
 }
 
 // nextPiece returns the next piece of gzip input, or, when the input here
@@ -71,7 +65,7 @@ func (r *Reader) nextPiece() (*piece, *Record, error) {
 		}
 	}
 	for {
-		if r.inline || r.mode != modeGzip {
+		if r.inline || r.mode != modeGzip || r.unsplit >= noSplitAfter {
 			rec, err := r.nextInline()
 			if err == errMemberEnd {
 				r.inline, r.opened = false, false
@@ -93,20 +87,16 @@ func (r *Reader) nextPiece() (*piece, *Record, error) {
 		}
 		if r.sig == nil {
 			r.sig = append(append([]byte{}, hdr[:4]...), hdr[8:10]...)
-			// If the data starts with a WARC version line, every cut must
-			// too: that tells member headers from gzip data stored inside
-			// records (gzip-encoded bodies, stored uncompressed).
-			buf, _ := r.src.Peek(min(r.src.Size(), 64<<10))
-			prefix, st := r.memberPrefix(buf)
-			r.checkWARC = st == hdrOK && string(prefix) == "WARC/"
 		}
-		n, ok := r.findCut()
+		n, last, ok := r.findCut()
 		if !ok {
-			r.inline = true // too big to hold: read it here
+			r.inline = true // read this member here
+			r.unsplit++
 			continue
 		}
+		r.unsplit = 0
 		buf, _ := r.src.Peek(n)
-		p := &piece{off: off, data: bytes.Clone(buf), nextReady: make(chan struct{}), decided: make(chan struct{})}
+		p := &piece{off: off, data: bytes.Clone(buf), last: last}
 		_, _ = r.src.Discard(n)
 		return p, nil, nil
 	}
@@ -137,95 +127,120 @@ func (r *Reader) nextInline() (*Record, error) {
 	return rec, nil
 }
 
-// findCut returns the length of the piece at the input: up to the next
-// member header signature, or to the end of the input. ok is false when
-// no cut was found within the buffer, or reading failed.
-func (r *Reader) findCut() (int, bool) {
-	from := sigLen
-search:
+// findCut returns the length of the member at the input: up to the next
+// member header preceded by the member's exact uncompressed size, or to
+// the end of the input (last). ok is false when the member's size cannot
+// be read from its start, no cut was found within the buffer, or reading
+// failed.
+func (r *Reader) findCut() (n int, last, ok bool) {
+	start, _ := r.src.Peek(min(r.src.Size(), 64<<10))
+	size, ok := r.memberSize(start)
+	if !ok {
+		return 0, false, false
+	}
+	from, skipped := sigLen, false
 	for {
 		want := min(from+256<<10, r.src.Size())
 		buf, err := r.src.Peek(want)
-		atEnd := err != nil && err != bufio.ErrBufferFull
 		for {
 			i := findSig(buf[from:], r.sig)
 			if i < 0 {
 				break
 			}
 			c := from + i
-			switch r.checkCut(buf[c:]) {
-			case hdrOK:
-				return c, true
-			case hdrShort:
-				if !atEnd && len(buf) < r.src.Size() {
-					from = c // look again with more bytes
-					continue search
-				}
-				return c, true // cannot check this near the end: accept
+			if isize := leUint32(buf[c-4 : c]); isize <= size && isize+4 >= size {
+				return c, false, true // a trailer of 0 to 4 bytes after the block
 			}
-			from = c + 1
+			from, skipped = c+1, true
 		}
 		switch {
 		case err == io.EOF:
-			return len(buf), true
-		case atEnd:
-			return 0, false // the sequential path reports the failure
+			// The last member, unless headers were passed over: then the
+			// member may hold several records, or be damaged.
+			return len(buf), true, !skipped
+		case err != nil && err != bufio.ErrBufferFull:
+			return 0, false, false // the sequential path reports the failure
 		case len(buf) >= r.src.Size():
-			return 0, false
+			return 0, false, false
 		}
 		from = max(sigLen, len(buf)-sigLen+1)
 	}
 }
 
-// checkCut says whether a signature match at the start of b starts a
-// member: a valid header and, when the source is WARC, data that inflates
-// to "WARC/". hdrShort: b ends too early to tell.
-func (r *Reader) checkCut(b []byte) hdrStatus {
-	if !r.checkWARC {
-		_, st := gzipHeaderLen(b)
-		return st
-	}
-	prefix, st := r.memberPrefix(b)
-	if st == hdrOK && string(prefix) != "WARC/" {
-		return hdrBad
-	}
-	return st
-}
-
-// memberPrefix inflates the first bytes (up to 5) of the gzip member at
-// the start of b. It gives the inflater at most 512 bytes of compressed data
-// (a block header and the first symbols fit; the inflater returns what it
-// decoded when its input ends), so a check costs microseconds, not the
-// 32 KiB window the inflater would otherwise fill.
-func (r *Reader) memberPrefix(b []byte) ([]byte, hdrStatus) {
-	const window = 512
+// memberSize inflates the start of the gzip member at the start of b and
+// returns the uncompressed size its one record should have, mod 2^32 as
+// ISIZE stores it: header + Content-Length + 4 for WARC, header line +
+// length + 1 for ARC. The inflater gets at most 2 KiB of compressed input
+// (it returns what it decoded when its input ends), so this costs a few
+// microseconds whatever the member's size.
+func (r *Reader) memberSize(b []byte) (uint32, bool) {
+	const window, maxHead = 2 << 10, 8 << 10
 	n, st := gzipHeaderLen(b)
 	if st != hdrOK {
-		return nil, st
+		return 0, false
 	}
-	limited := len(b) > n+window
 	in := bytes.NewReader(b[n:min(len(b), n+window)])
 	if r.inf == nil {
 		r.inf = flate.NewReader(in)
 	} else if err := r.inf.(flate.Resetter).Reset(in, nil); err != nil {
-		return nil, hdrBad
+		return 0, false
 	}
-	var out [5]byte
+	if cap(r.head) < maxHead {
+		r.head = make([]byte, maxHead)
+	}
+	head := r.head[:maxHead]
 	k := 0
-	for k < len(out) {
-		m, err := r.inf.Read(out[k:])
+	for k < len(head) {
+		m, err := r.inf.Read(head[k:])
 		k += m
-		if err == io.ErrUnexpectedEOF && k < len(out) {
-			if limited {
-				return out[:k], hdrOK // 512 bytes gave less than 5: not a WARC record start
-			}
-			return nil, hdrShort
-		}
 		if err != nil {
-			break // the member ends (or is corrupt) before 5 bytes
+			break
 		}
 	}
-	return out[:k], hdrOK
+	return recordSize(head[:k])
+}
+
+// recordSize parses the WARC or ARC record header at the start of b and
+// returns the size of the whole record, mod 2^32.
+func recordSize(b []byte) (uint32, bool) {
+	if bytes.HasPrefix(b, []byte("WARC/")) {
+		end := bytes.Index(b, []byte("\r\n\r\n"))
+		if end < 0 {
+			return 0, false
+		}
+		head := b[:end+2]
+		for len(head) > 0 {
+			line, rest, _ := bytes.Cut(head, []byte("\n"))
+			head = rest
+			name, value, ok := bytes.Cut(line, []byte(":"))
+			if !ok || !bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Length")) {
+				continue
+			}
+			l, err := strconv.ParseUint(string(bytes.TrimSpace(value)), 10, 64)
+			if err != nil {
+				return 0, false
+			}
+			return uint32(uint64(end+4) + l + 4), true
+		}
+		return 0, false
+	}
+	line, _, found := bytes.Cut(b, []byte("\n"))
+	if !found {
+		return 0, false
+	}
+	f := bytes.Fields(line)
+	if len(f) != 5 && len(f) != 10 {
+		return 0, false
+	}
+	l, err := strconv.ParseUint(string(f[len(f)-1]), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return uint32(uint64(len(line)+1) + l + 1), true
+}
+
+func leUint32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
 // findSig returns the index of the first complete member header in b that
@@ -245,35 +260,23 @@ func findSig(b, sig []byte) int {
 	return -1
 }
 
-// pieceRead is what reading a piece gave.
-type pieceRead struct {
-	recs []*Record
-	st   Stats
-	held []*Problem // for OnProblem, when this read is the one kept
-	// more: the data ends inside a gzip member (not counted). first: that
-	// member is the one the data starts with, read cleanly so far, so the
-	// cut after it may be false and joining the next piece may finish it.
-	more, first bool
-}
-
 // readPiece reads every record of data (a piece at off) with pr, a reusable
-// Reader. With final, the end of data is the end of the input and a cut
-// member is counted as truncated.
-func readPiece(pr *Reader, data []byte, name string, off int64, final bool) pieceRead {
+// Reader. With last, the end of data is the end of the input: a member cut
+// there is truncated; otherwise it was cut short by the next member and is
+// counted as corrupt.
+func readPiece(pr *Reader, data []byte, name string, off int64, last bool) ([]*Record, Stats) {
 	pr.piece = true
 	pr.reset(bytes.NewReader(data), name, off)
-	pr.final = final
-	var out pieceRead
+	pr.final = last
+	var recs []*Record
 	for {
 		rec, err := pr.Next()
 		if err != nil {
 			break // in-memory input: io.EOF, never a read error
 		}
-		out.recs = append(out.recs, rec)
+		recs = append(recs, rec)
 	}
-	out.st = pr.Stats()
-	out.st.Bytes = 0 // the splitter counts the input
-	out.more, out.first = pr.needMore, pr.moreFirst
-	out.held = pr.held
-	return out
+	st := pr.stats
+	st.Bytes = 0 // the splitter counts the input
+	return recs, st
 }

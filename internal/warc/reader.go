@@ -65,16 +65,14 @@ type Reader struct {
 	done  bool
 	fatal error
 
-	piece     bool          // reading one piece of a split source: see truncated
-	final     bool          // piece: its end is the end of the input
-	held      []*Problem    // piece: problems for OnProblem, reported by the worker
-	inf       io.ReadCloser // splitting: flate reader checking cut candidates
-	checkWARC bool          // splitting: cuts must inflate to "WARC/"
-	needMore  bool          // the piece ended inside a gzip member...
-	moreFirst bool          // ...and it was the clean member the piece starts with
-	inline    bool          // splitting: the member at the input is read here, not split
-	opened    bool          // inline: its member was opened
-	sig       []byte
+	piece   bool          // reading one piece of a split source: see truncated
+	final   bool          // piece: its end is the end of the input
+	unsplit int           // splitting: members in a row read inline
+	inf     io.ReadCloser // splitting: inflates member starts
+	head    []byte        // splitting: their first bytes
+	inline  bool          // splitting: the member at the input is read here, not split
+	opened  bool          // inline: its member was opened
+	sig     []byte
 }
 
 // NewReader returns a Reader over r, which must be positioned at offset of
@@ -110,7 +108,7 @@ func (r *Reader) reset(src io.Reader, name string, offset int64) {
 	*r = Reader{
 		name: name, opt: r.opt, cnt: r.cnt, src: r.src, base: offset,
 		gz: r.gz, tap: r.tap, dec: r.dec, line: r.line[:0], piece: r.piece,
-		inf: r.inf,
+		inf: r.inf, head: r.head,
 	}
 	*r.cnt = countingReader{r: src}
 	r.src.Reset(r.cnt)
@@ -204,16 +202,15 @@ func (r *Reader) end(err error) error {
 
 func (r *Reader) pos() int64 { return r.base + r.cnt.n - int64(r.src.Buffered()) }
 
-// truncated counts a gzip member cut short by the end of the input. A
-// Reader over one piece of a split source (see piece.go) does not count
-// it but notes that the piece needs the bytes of the next one.
+// truncated counts a gzip member cut short by the end of the input. In a
+// piece of a split source that is not the last, the member was cut short
+// by the next one: that is corruption, not truncation.
 func (r *Reader) truncated(off int64, err error) {
+	k := KindTruncatedGzip
 	if r.piece && !r.final {
-		r.needMore = true
-		r.moreFirst = off == r.base && r.stats.ProblemTotal() == 0
-		return
+		k = KindCorruptGzip
 	}
-	r.problem(KindTruncatedGzip, off, err)
+	r.problem(k, off, err)
 }
 
 func (r *Reader) problem(k Kind, off int64, err error) {
@@ -221,12 +218,7 @@ func (r *Reader) problem(k Kind, off int64, err error) {
 	if r.opt.OnProblem == nil {
 		return
 	}
-	p := &Problem{Kind: k, File: r.name, Offset: off, Err: err}
-	if r.piece {
-		r.held = append(r.held, p) // reported only if the piece's read is kept
-		return
-	}
-	r.opt.OnProblem(p)
+	r.opt.OnProblem(&Problem{Kind: k, File: r.name, Offset: off, Err: err})
 }
 
 // ioFailure returns the fatal error to end the source with when the raw

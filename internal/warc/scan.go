@@ -186,29 +186,6 @@ func (s *scan) read(ctx context.Context, src Source, rp **Reader) error {
 	} else {
 		r.reset(rc, src.Name, start)
 	}
-	// Pieces wait in ahead until joinAhead later pieces are known, so a
-	// worker can always join a piece with the next ones without waiting
-	// for this goroutine (which may be blocked on a full queue).
-	var ahead []job
-	var prev *piece
-	endChain := func() {
-		if prev != nil {
-			close(prev.nextReady) // next == nil: the bytes after prev are not a piece
-			prev = nil
-		}
-	}
-	send := func(keep int) error {
-		for len(ahead) > keep {
-			select {
-			case s.jobs <- ahead[0]:
-				ahead = ahead[1:]
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		return nil
-	}
-	defer endChain()
 	for {
 		var p *piece
 		var rec *Record
@@ -221,10 +198,6 @@ func (s *scan) read(ctx context.Context, src Source, rp **Reader) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			endChain()
-			if err := send(0); err != nil {
-				return err
-			}
 			t.mu.Lock()
 			t.stats.Add(r.Stats())
 			t.mu.Unlock()
@@ -236,23 +209,15 @@ func (s *scan) read(ctx context.Context, src Source, rp **Reader) error {
 			return nil
 		}
 		j := job{t: t, rec: rec, piece: p}
-		keep := 0
 		if p != nil {
 			j.seq = t.add(p.off, r.Offset())
-			p.seq, p.prev = j.seq, prev
-			if prev != nil {
-				prev.next = p
-				close(prev.nextReady)
-			}
-			prev = p
-			keep = joinAhead
 		} else {
-			endChain()
 			j.seq = t.add(rec.Offset, r.Offset())
 		}
-		ahead = append(ahead, j)
-		if err := send(keep); err != nil {
-			return err
+		select {
+		case s.jobs <- j:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }
@@ -312,120 +277,17 @@ func (w *worker) emit(ctx context.Context, src Source, rec *Record, st *Stats) e
 
 // doPiece inflates, parses and handles one piece (see piece.go).
 func (w *worker) doPiece(ctx context.Context, j job) error {
-	p, t := j.piece, j.t
-	pool := w.scan.opt.pool
-	rd := readPiece(w.pr, p.data, t.src.Name, p.off, false)
-	covered := []*piece{p}
-	if !rd.more && rd.st.ProblemTotal() == 0 {
-		close(p.decided) // clean: the next piece starts a member
-	} else {
-		if p.prev != nil {
-			if err := wait(ctx, p.prev.decided); err != nil {
-				return err
+	recs, st := readPiece(w.pr, j.piece.data, j.t.src.Name, j.piece.off, j.piece.last)
+	for i, rec := range recs {
+		if err := w.emit(ctx, j.t.src, rec, &st); err != nil {
+			for _, r := range recs[i+1:] {
+				w.scan.opt.pool.put(r.Block)
 			}
-			if p.prev.succAbsorbed { // read as part of an earlier piece
-				release(pool, rd.recs)
-				return nil
-			}
-		}
-		var err error
-		if covered, rd, err = w.join(ctx, t, p, rd); err != nil {
 			return err
 		}
-		for _, q := range covered[:len(covered)-1] {
-			q.succAbsorbed = true
-			close(q.decided)
-		}
-		close(covered[len(covered)-1].decided)
 	}
-	if on := w.scan.opt.OnProblem; on != nil {
-		for _, h := range rd.held {
-			on(h)
-		}
-	}
-	var err error
-	for i, rec := range rd.recs {
-		if err = w.emit(ctx, t.src, rec, &rd.st); err != nil {
-			release(pool, rd.recs[i+1:])
-			break
-		}
-	}
-	if err != nil {
-		return err
-	}
-	for i, q := range covered {
-		if i == 0 {
-			t.done(q.seq, rd.st)
-		} else {
-			t.done(q.seq, Stats{})
-		}
-	}
+	j.t.done(j.seq, st)
 	return nil
-}
-
-// join settles a piece whose read ran out of data. If the member it
-// starts with was cut, the cut may be false: it re-reads the piece joined
-// with the following ones (at most joinAhead) until that member ends, and
-// returns the pieces it covered. It never joins a piece that reads cleanly
-// on its own: that one starts a real member, and the member before it was
-// cut short (corrupt). At the end of the input the member is truncated;
-// anything else cut at the end is garbage before the next piece.
-func (w *worker) join(ctx context.Context, t *tracker, p *piece, rd pieceRead) ([]*piece, pieceRead, error) {
-	covered := []*piece{p}
-	data := p.data
-	for rd.more {
-		last := covered[len(covered)-1]
-		// Never blocks: the reader sends a piece only after joinAhead more
-		// are known (or the chain ended).
-		if err := wait(ctx, last.nextReady); err != nil {
-			return nil, rd, err
-		}
-		switch {
-		case last.next == nil || (rd.first && len(covered) > joinAhead):
-			// The input ends here (or the member is beyond joining):
-			// count the cut member as truncated.
-			release(w.scan.opt.pool, rd.recs)
-			rd = readPiece(w.pr, data, t.src.Name, p.off, true)
-			return covered, rd, nil
-		case !rd.first || cleanPiece(w.pr, t.src.Name, last.next):
-			// Garbage, or a member cut short by a real one (the next piece
-			// reads cleanly on its own): never absorb a clean piece.
-			rd.st.countProblem(KindCorruptGzip, 1)
-			if w.scan.opt.OnProblem != nil {
-				w.scan.opt.OnProblem(&Problem{Kind: KindCorruptGzip, File: t.src.Name, Offset: p.off, Err: errors.New("gzip data runs into the next member")})
-			}
-			return covered, rd, nil
-		}
-		release(w.scan.opt.pool, rd.recs)
-		covered = append(covered, last.next)
-		data = append(data[:len(data):len(data)], last.next.data...)
-		rd = readPiece(w.pr, data, t.src.Name, p.off, false)
-	}
-	return covered, rd, nil
-}
-
-// cleanPiece reports whether q reads cleanly on its own, as its own worker
-// finds (readPiece is deterministic).
-func cleanPiece(pr *Reader, name string, q *piece) bool {
-	rd := readPiece(pr, q.data, name, q.off, false)
-	release(pr.opt.pool, rd.recs)
-	return !rd.more && rd.st.ProblemTotal() == 0
-}
-
-func release(pool *blockPool, recs []*Record) {
-	for _, r := range recs {
-		pool.put(r.Block)
-		r.Block = nil
-	}
-}
-
-func wait(ctx context.Context, ch <-chan struct{}) error {
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // tracker follows one source's records and pieces through the workers, to
