@@ -2,10 +2,14 @@ package report
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/aicensus/aicensus/internal/store"
 )
 
 // Compare is the change in adopters between two scans, counted over the
@@ -40,7 +44,7 @@ type ChangeRow struct {
 // technologies only, with the report's filter.
 func (q *querier) compare(ctx context.Context, r *Report, a, b int64) error {
 	if a <= 0 || b <= 0 {
-		return fmt.Errorf("compare needs two scan ids, got %d and %d", a, b)
+		return fmt.Errorf("%w: compare needs two scan ids, got %d and %d", ErrBadOption, a, b)
 	}
 	c := &Compare{Rows: []ChangeRow{}}
 	for _, x := range []struct {
@@ -48,6 +52,9 @@ func (q *querier) compare(ctx context.Context, r *Report, a, b int64) error {
 		ref *ScanRef
 	}{{a, &c.Before}, {b, &c.After}} {
 		err := q.db.QueryRowContext(ctx, `SELECT id, started_at, input FROM scans WHERE id = ?`, x.id).Scan(&x.ref.ID, &x.ref.StartedAt, &x.ref.Input)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("compare: scan %d: %w", x.id, store.ErrNotFound)
+		}
 		if err != nil {
 			return fmt.Errorf("compare: scan %d: %w", x.id, err)
 		}

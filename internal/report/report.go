@@ -49,8 +49,15 @@ type Filter struct {
 // EvidenceRunning is the Filter.Evidence value for running deployments.
 const EvidenceRunning = "running"
 
-// ErrBadFilter means a Filter value is not one the report knows.
-var ErrBadFilter = errors.New("bad filter")
+// Errors of Build and Domains; test with errors.Is. A missing scan wraps
+// store.ErrNotFound.
+var (
+	// ErrBadFilter means a Filter value is not one the report knows.
+	ErrBadFilter = errors.New("bad filter")
+	// ErrBadOption means an Options value cannot be used (a universe
+	// smaller than the sample, a comparison without two scans).
+	ErrBadOption = errors.New("bad report option")
+)
 
 // Validate checks the filter's values.
 func (f Filter) Validate() error {
@@ -187,7 +194,7 @@ func Build(ctx context.Context, s *store.Store, opts Options) (*Report, error) {
 		return nil, err
 	}
 	if opts.Universe < 0 {
-		return nil, fmt.Errorf("report: universe %d must be positive", opts.Universe)
+		return nil, fmt.Errorf("report: %w: universe %d must be positive", ErrBadOption, opts.Universe)
 	}
 	sc, err := pickScan(ctx, s, opts.ScanID)
 	if err != nil {

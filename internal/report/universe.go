@@ -35,7 +35,7 @@ type UniverseRow struct {
 func (q *querier) universe(_ context.Context, r *Report, n int64) error {
 	p := r.Population
 	if p.Domains > n {
-		return fmt.Errorf("universe %d is smaller than the %d domains scanned", n, p.Domains)
+		return fmt.Errorf("%w: universe %d is smaller than the %d domains scanned", ErrBadOption, n, p.Domains)
 	}
 	u := &Universe{N: n, Sample: p.Domains, Rows: []UniverseRow{}}
 	if n > 1 {

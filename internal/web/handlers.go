@@ -74,7 +74,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, asJSON 
 	code := http.StatusInternalServerError
 	var br badRequest
 	switch {
-	case errors.As(err, &br), errors.Is(err, report.ErrBadFilter):
+	case errors.As(err, &br), errors.Is(err, report.ErrBadFilter), errors.Is(err, report.ErrBadOption):
 		code = http.StatusBadRequest
 	case errors.Is(err, store.ErrNotFound):
 		code = http.StatusNotFound

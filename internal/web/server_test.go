@@ -135,6 +135,8 @@ func TestErrors(t *testing.T) {
 		{"/api/report?scan=x", 400},
 		{"/api/report?compare=1", 400},
 		{"/api/report?scan=99", 404},
+		{"/api/report?compare=1,99", 404},
+		{"/api/report?universe=3", 400},
 		{"/api/technologies/OpenAI/domains?offset=-1", 400},
 		{"/?size=huge", 400},
 		{"/nope", 404},
