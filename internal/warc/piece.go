@@ -65,7 +65,10 @@ func (r *Reader) nextPiece() (*piece, *Record, error) {
 		}
 	}
 	for {
-		if r.inline || r.mode != modeGzip || r.unsplit >= noSplitAfter {
+		// Read here, record by record: a member already open, a member
+		// that cannot be cut, input that cannot be split, or workers that
+		// have enough queued (reading here costs less CPU than splitting).
+		if r.member || r.inline || r.mode != modeGzip || r.unsplit >= noSplitAfter || (r.busy != nil && r.busy()) {
 			rec, err := r.nextInline()
 			if err == errMemberEnd {
 				r.inline, r.opened = false, false
@@ -82,7 +85,7 @@ func (r *Reader) nextPiece() (*piece, *Record, error) {
 			return nil, nil, r.end(io.EOF)
 		}
 		if len(hdr) < sigLen || !bytes.HasPrefix(hdr, gzipMagic) {
-			r.inline = true // garbage or a short tail: count it and resync
+			r.inline, r.opened = true, false // garbage or a short tail: count it and resync
 			continue
 		}
 		if r.sig == nil {
@@ -90,7 +93,7 @@ func (r *Reader) nextPiece() (*piece, *Record, error) {
 		}
 		n, last, ok := r.findCut()
 		if !ok {
-			r.inline = true // read this member here
+			r.inline, r.opened = true, false // read this member here
 			r.unsplit++
 			continue
 		}
@@ -170,20 +173,34 @@ func (r *Reader) findCut() (n int, last, ok bool) {
 // memberSize inflates the start of the gzip member at the start of b and
 // returns the uncompressed size its one record should have, mod 2^32 as
 // ISIZE stores it: header + Content-Length + 4 for WARC, header line +
-// length + 1 for ARC. The inflater gets at most 2 KiB of compressed input
-// (it returns what it decoded when its input ends), so this costs a few
-// microseconds whatever the member's size.
+// length + 1 for ARC. The inflater gets at most 768 bytes of compressed
+// input (8 KiB for long headers; it returns what it decoded when its input
+// ends), so this costs a few microseconds whatever the member's size.
 func (r *Reader) memberSize(b []byte) (uint32, bool) {
-	const window, maxHead = 2 << 10, 8 << 10
 	n, st := gzipHeaderLen(b)
 	if st != hdrOK {
 		return 0, false
 	}
-	in := bytes.NewReader(b[n:min(len(b), n+window)])
+	// Most WARC headers come out of the first 768 compressed bytes; long
+	// ones get a second try with more.
+	for _, window := range []int{768, 8 << 10} {
+		head := r.inflateStart(b[n:min(len(b), n+window)])
+		if size, ok := recordSize(head); ok || len(b) <= n+window {
+			return size, ok
+		}
+	}
+	return 0, false
+}
+
+// inflateStart inflates in (the start of a deflate stream) into r.head and
+// returns what came out before in ended.
+func (r *Reader) inflateStart(b []byte) []byte {
+	const maxHead = 32 << 10
+	in := bytes.NewReader(b)
 	if r.inf == nil {
 		r.inf = flate.NewReader(in)
 	} else if err := r.inf.(flate.Resetter).Reset(in, nil); err != nil {
-		return 0, false
+		return nil
 	}
 	if cap(r.head) < maxHead {
 		r.head = make([]byte, maxHead)
@@ -197,7 +214,7 @@ func (r *Reader) memberSize(b []byte) (uint32, bool) {
 			break
 		}
 	}
-	return recordSize(head[:k])
+	return head[:k]
 }
 
 // recordSize parses the WARC or ARC record header at the start of b and

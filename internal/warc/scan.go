@@ -98,7 +98,7 @@ func Scan(ctx context.Context, sources []Source, opt ScanOptions, handle func(ct
 		queue = 4 * workers
 	}
 
-	s := &scan{opt: opt, handle: handle, jobs: make(chan job, queue)}
+	s := &scan{opt: opt, handle: handle, jobs: make(chan job, queue), workers: workers}
 	s.opt.pool = new(blockPool)
 	g, gctx := errgroup.WithContext(ctx)
 	var readers sync.WaitGroup
@@ -137,9 +137,10 @@ func Scan(ctx context.Context, sources []Source, opt ScanOptions, handle func(ct
 }
 
 type scan struct {
-	opt    ScanOptions
-	handle func(context.Context, *Item) error
-	jobs   chan job
+	opt     ScanOptions
+	handle  func(context.Context, *Item) error
+	jobs    chan job
+	workers int
 
 	mu    sync.Mutex
 	total Stats
@@ -186,6 +187,7 @@ func (s *scan) read(ctx context.Context, src Source, rp **Reader) error {
 	} else {
 		r.reset(rc, src.Name, start)
 	}
+	r.busy = func() bool { return len(s.jobs) >= s.workers }
 	for {
 		var p *piece
 		var rec *Record
