@@ -36,7 +36,9 @@ func TestMain(m *testing.M) {
 	if s := os.Getenv(childEnvVar); s != "" {
 		os.Exit(runChild(s))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	closeShared()
+	os.Exit(code)
 }
 
 // childSpec tells a child process what to be.

@@ -24,6 +24,9 @@ type output interface {
 	// write queues results; commit makes everything queued durable.
 	write(ctx context.Context, rs []model.Result) error
 	commit(ctx context.Context) error
+	// due reports whether buffered results (n, the oldest waiting for age)
+	// should be committed now rather than with the next ones.
+	due(n int, age time.Duration) bool
 	close() error
 }
 
@@ -62,6 +65,9 @@ func (o *storeOutput) write(ctx context.Context, rs []model.Result) error {
 func (o *storeOutput) commit(ctx context.Context) error { return o.w.Flush(ctx) }
 func (o *storeOutput) close() error                     { return o.w.Close() }
 
+// due: every fetched batch is committed (the Writer batches anyway).
+func (o *storeOutput) due(int, time.Duration) bool { return true }
+
 // collector consumes the scan's results stream: it drops lines already
 // handled, commits the rest, and only then acks the messages, so a
 // collector that dies redelivers everything it had not committed.
@@ -76,6 +82,10 @@ type collector struct {
 	handled store.LineSet // lines handled in this run
 	written int64
 	dups    int64
+
+	pending []jetstream.Msg // absorbed, to ack after the next commit
+	fresh   []model.Result  // absorbed, not yet committed
+	since   time.Time       // when the oldest pending message was absorbed
 }
 
 func (col *collector) run(ctx context.Context) error {
@@ -86,6 +96,7 @@ func (col *collector) run(ctx context.Context) error {
 	defer cd.close()
 	col.codec = cd
 	tab := col.c.tab
+	maxPending := 3 * col.c.opts.Settings.CollectorBatch // below the consumer's MaxAckPending
 	backoff := 100 * time.Millisecond
 	for !tab.resolved() {
 		if ctx.Err() != nil {
@@ -93,6 +104,11 @@ func (col *collector) run(ctx context.Context) error {
 		}
 		msgs, err := fetchBatch(ctx, col.cons, col.c.opts.Settings.CollectorBatch, time.Second)
 		if len(msgs) == 0 {
+			if len(col.pending) > 0 { // idle: commit what waits
+				if err := col.flush(ctx); err != nil {
+					return err
+				}
+			}
 			if err != nil && ctx.Err() == nil {
 				col.c.log.Debug("fetching results", "err", err)
 				select {
@@ -104,24 +120,31 @@ func (col *collector) run(ctx context.Context) error {
 			continue
 		}
 		backoff = 100 * time.Millisecond
-		if err := col.commit(ctx, msgs); err != nil {
+		if err := col.absorb(ctx, msgs); err != nil {
 			return err
+		}
+		if len(col.pending) >= maxPending || col.out.due(len(col.fresh), time.Since(col.since)) {
+			if err := col.flush(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	col.c.log.Info("every unit is in", "scan", col.c.sc.ID, "written", col.written, "duplicates_dropped", col.dups)
 	return nil
 }
 
-// commit stores one fetched batch of results messages and acks them.
-func (col *collector) commit(ctx context.Context, msgs []jetstream.Msg) error {
-	tab := col.c.tab
+// absorb decodes fetched results messages and queues their new results in
+// the output; the messages are acked by the next flush.
+func (col *collector) absorb(ctx context.Context, msgs []jetstream.Msg) error {
+	if len(col.pending) == 0 {
+		col.since = time.Now()
+	}
 	var fresh []model.Result
-	acks := msgs[:0:0]
 	for _, m := range msgs {
 		unit := m.Headers().Get(hdrUnit)
 		if why := m.Headers().Get(hdrFailed); why != "" {
 			col.fail(unit, why)
-			acks = append(acks, m)
+			col.pending = append(col.pending, m)
 			continue
 		}
 		rs, err := col.codec.decode(m.Data())
@@ -132,7 +155,7 @@ func (col *collector) commit(ctx context.Context, msgs []jetstream.Msg) error {
 			_ = m.NakWithDelay(col.c.opts.Settings.NakDelay)
 			continue
 		}
-		acks = append(acks, m)
+		col.pending = append(col.pending, m)
 		for _, r := range rs {
 			switch {
 			case r.ScanID != col.c.sc.ID:
@@ -146,19 +169,22 @@ func (col *collector) commit(ctx context.Context, msgs []jetstream.Msg) error {
 			fresh = append(fresh, r)
 		}
 	}
-	if err := col.out.write(ctx, fresh); err != nil {
-		return err
-	}
+	col.fresh = append(col.fresh, fresh...)
+	return col.out.write(ctx, fresh)
+}
+
+// flush commits everything absorbed, then acks its messages. A crash
+// before the commit redelivers them all; a crash (or a lost ack) after it
+// redelivers messages whose lines are then dropped as handled.
+func (col *collector) flush(ctx context.Context) error {
 	if err := col.out.commit(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
-	// Committed: acknowledge. A lost ack redelivers a message whose lines
-	// are then dropped as handled.
-	for _, m := range acks {
+	for _, m := range col.pending {
 		_ = m.Ack()
 	}
-	for _, r := range fresh {
-		tab.handle(r.Line)
+	for _, r := range col.fresh {
+		col.c.tab.handle(r.Line)
 		col.rep.Add(r.Status)
 		if col.json != nil {
 			if col.enc == nil {
@@ -170,7 +196,10 @@ func (col *collector) commit(ctx context.Context, msgs []jetstream.Msg) error {
 			}
 		}
 	}
-	col.written += int64(len(fresh))
+	col.written += int64(len(col.fresh))
+	clear(col.pending)
+	clear(col.fresh)
+	col.pending, col.fresh = col.pending[:0], col.fresh[:0]
 	return nil
 }
 

@@ -18,16 +18,7 @@ import (
 	"github.com/aicensus/aicensus/internal/model"
 	"github.com/aicensus/aicensus/internal/scan"
 	"github.com/aicensus/aicensus/internal/store"
-	"github.com/aicensus/aicensus/internal/testfarm"
 )
-
-// smallFarm is a farm without fault hosts for the in-process tests.
-func smallFarm(t *testing.T) (farmSettings, []model.Result) {
-	t.Helper()
-	farm := startFarm(t, testfarm.Config{Hosts: 30, Seed: 21, NoFaults: true})
-	fs := settingsOf(farm, writeDomains(t, farm, "not a domain!", "", "# comment", farm.Domains()[0]))
-	return fs, baseline(t, fs)
-}
 
 // TestEmbeddedEqualsSingleMachine runs `--cluster embedded` (server,
 // coordinator, collector and two workers in this process) and compares the
@@ -126,7 +117,9 @@ func TestParquetOutput(t *testing.T) {
 		}
 		return len(p), nil
 	})
-	opts := ScanOptions{Live: cfg, UnitSize: 3, Parquet: dir}
+	// Batches of one message: a Parquet file every 3 messages, so the
+	// interruption finds some committed.
+	opts := ScanOptions{Live: cfg, UnitSize: 3, Parquet: dir, Settings: Settings{CollectorBatch: 1}}
 	if _, err := ScanEmbedded(ctx, opts, EmbeddedRun{Workers: 1}); err == nil {
 		t.Fatal("interrupted scan returned no error")
 	}

@@ -127,21 +127,27 @@ func writeDomains(t testing.TB, farm *testfarm.Farm, extra ...string) string {
 // readStore returns the latest scan of a store and its results.
 func readStore(t testing.TB, db string) (store.Scan, []model.Result) {
 	t.Helper()
+	sc, rs, err := readResults(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc, rs
+}
+
+func readResults(db string) (store.Scan, []model.Result, error) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, db, store.Options{ReadOnly: true})
 	if err != nil {
-		t.Fatal(err)
+		return store.Scan{}, nil, err
 	}
 	defer st.Close()
 	sc, err := st.LatestScan(ctx)
 	if err != nil {
-		t.Fatal(err)
+		return sc, nil, err
 	}
 	var out []model.Result
-	if err := st.Results(ctx, sc.ID, func(r model.Result) error { out = append(out, r); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	return sc, out
+	err = st.Results(ctx, sc.ID, func(r model.Result) error { out = append(out, r); return nil })
+	return sc, out, err
 }
 
 // comparable is what must be equal between a cluster scan and a
@@ -223,22 +229,88 @@ func compareResults(t testing.TB, want, got []model.Result) {
 	}
 }
 
-// baseline runs the single-machine scan of the input once per farm.
+// baseline runs the single-machine scan of the input.
 func baseline(t testing.TB, fs farmSettings) []model.Result {
 	t.Helper()
-	db := filepath.Join(t.TempDir(), "single.duckdb")
-	cfg, err := liveConfig(fs, db, 8)
+	rs, err := scanBaseline(fs, filepath.Join(t.TempDir(), "single.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := scan.Live(context.Background(), cfg); err != nil {
-		t.Fatal(err)
-	}
-	_, rs := readStore(t, db)
-	if len(rs) == 0 {
-		t.Fatal("baseline scan stored nothing")
-	}
 	return rs
+}
+
+func scanBaseline(fs farmSettings, db string) ([]model.Result, error) {
+	cfg, err := liveConfig(fs, db, 8)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := scan.Live(context.Background(), cfg); err != nil {
+		return nil, err
+	}
+	_, rs, err := readResults(db)
+	if err == nil && len(rs) == 0 {
+		err = errors.New("baseline scan stored nothing")
+	}
+	return rs, err
+}
+
+// shared is one small farm (no fault hosts) and its single-machine scan,
+// shared by the in-process tests and closed by TestMain.
+var shared struct {
+	once sync.Once
+	farm *testfarm.Farm
+	dir  string
+	fs   farmSettings
+	want []model.Result
+	skip error
+	err  error
+}
+
+// smallFarm returns the shared farm's settings and its baseline results.
+func smallFarm(t *testing.T) (farmSettings, []model.Result) {
+	t.Helper()
+	shared.once.Do(func() {
+		farm, err := testfarm.New(testfarm.Config{Hosts: 30, Seed: 21, NoFaults: true})
+		if errors.Is(err, testfarm.ErrNoData) {
+			shared.skip = err
+			return
+		}
+		if err == nil {
+			err = farm.Start(context.Background())
+		}
+		if err != nil {
+			shared.err = err
+			return
+		}
+		shared.farm = farm
+		if shared.dir, err = os.MkdirTemp("", "aicensus-cluster-test-"); err != nil {
+			shared.err = err
+			return
+		}
+		lines := append(append([]string{}, farm.Domains()...), "not a domain!", "", "# comment", farm.Domains()[0])
+		domains := filepath.Join(shared.dir, "domains.txt")
+		if shared.err = os.WriteFile(domains, []byte(strings.Join(lines, "\n")+"\n"), 0o644); shared.err != nil {
+			return
+		}
+		shared.fs = settingsOf(farm, domains)
+		shared.want, shared.err = scanBaseline(shared.fs, filepath.Join(shared.dir, "single.duckdb"))
+	})
+	if shared.skip != nil {
+		t.Skip(shared.skip)
+	}
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.fs, shared.want
+}
+
+func closeShared() {
+	if shared.farm != nil {
+		shared.farm.Close()
+	}
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
 }
 
 func statusCounts(rs []model.Result) string {

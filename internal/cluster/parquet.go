@@ -203,7 +203,7 @@ func parquetFiles(dir string, scanID int64) ([]string, error) {
 }
 
 // parquetOutput is the collector's output for very large runs: every
-// committed batch becomes one Parquet file named
+// commit (see ParquetRows) becomes one Parquet file named
 // scan<ID>-<start>-<seq>.parquet; DuckDB reads the folder as one table.
 type parquetOutput struct {
 	dir    string
@@ -269,6 +269,18 @@ func (o *parquetOutput) commit(context.Context) error {
 }
 
 func (o *parquetOutput) close() error { return nil }
+
+// Parquet files are committed at ParquetRows results or after ParquetAge,
+// whichever comes first, so that a long scan makes a few thousand files,
+// not one per unit.
+const (
+	ParquetRows = 20000
+	ParquetAge  = 20 * time.Second
+)
+
+func (o *parquetOutput) due(n int, age time.Duration) bool {
+	return n >= ParquetRows || age >= ParquetAge
+}
 
 // ImportParquet writes the results of scan scanID found in a Parquet folder
 // written by a collector into st's scan target (results keep their lines;
