@@ -54,7 +54,8 @@ func connect(ctx context.Context, url, name string, log *slog.Logger) (*nats.Con
 
 // Embedded is a NATS server with JetStream running inside this process
 // (`--cluster embedded`). It listens on 127.0.0.1 so that workers in other
-// processes on this machine can join.
+// processes on this machine can join. Its methods are safe for concurrent
+// use; Shutdown must be called once.
 type Embedded struct {
 	srv *server.Server
 	dir string

@@ -29,9 +29,6 @@ func ScanEmbedded(ctx context.Context, opts ScanOptions, run EmbeddedRun) (scan.
 	if run.Workers <= 0 {
 		run.Workers = 2
 	}
-	if run.Server.Log == nil {
-		run.Server.Log = nil // the server stays quiet unless asked
-	}
 	srv, err := StartEmbedded(run.Server)
 	if err != nil {
 		return scan.Summary{}, err
