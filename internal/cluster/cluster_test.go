@@ -311,7 +311,9 @@ func (h *harness) startCoordinator() *child {
 func (h *harness) startWorkers(n int) {
 	for range n {
 		name := fmt.Sprintf("worker-%d", len(h.workers)+1)
-		h.workers = append(h.workers, startChild(h.t, childSpec{Role: "worker", Name: name, URL: h.url(), FetchWorkers: 4}, h.events))
+		// Two fetchers: a unit of 5 lines takes a few rounds of probes,
+		// so a kill right after a unit-start lands while the unit is held.
+		h.workers = append(h.workers, startChild(h.t, childSpec{Role: "worker", Name: name, URL: h.url(), FetchWorkers: 2}, h.events))
 	}
 }
 

@@ -234,7 +234,8 @@ func TestDeadLetterAndRefusal(t *testing.T) {
 	defer srv.Shutdown()
 	db := filepath.Join(t.TempDir(), "dead.duckdb")
 	cfg, _ := liveConfig(fs, db, 4)
-	settings := Settings{AckWait: time.Second, Heartbeat: 200 * time.Millisecond, MaxAttempts: 1, NakDelay: 200 * time.Millisecond}
+	// Ten heartbeats per ack wait: only the unit nobody heartbeats expires.
+	settings := Settings{AckWait: 2 * time.Second, Heartbeat: 200 * time.Millisecond, MaxAttempts: 1, NakDelay: 200 * time.Millisecond}
 	_, units, _, done := clusterAt(t, srv, ScanOptions{Live: cfg, UnitSize: 5, Settings: settings})
 	// Take a unit and never ack it: a worker that died holding it.
 	fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
