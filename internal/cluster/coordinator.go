@@ -276,8 +276,9 @@ func (c *coordinator) publishUnits(ctx context.Context) error {
 		if index >= len(c.tab.units) {
 			return fmt.Errorf("scan: input: it changed while the scan started (more than %d units)", len(c.tab.units))
 		}
-		u := c.tab.units[index]
-		if u.initial < u.n {
+		// items holds the unit's lines not stored before this run (the
+		// table itself belongs to the collector's goroutine).
+		if len(items) > 0 {
 			unit := &Unit{Version: WireVersion, Kind: KindDomains, ID: unitID(c.key, size, index), Scan: c.key, Items: items}
 			f, err := c.publishAsync(ctx, unit)
 			if err != nil {
