@@ -70,13 +70,14 @@ type Item struct {
 // Scan reads sources in parallel and calls handle for every record, from
 // Workers goroutines at once; handle must be safe for concurrent use.
 //
-// Each source has a reader goroutine. For gzip input it only cuts the
-// compressed bytes into pieces at gzip member headers (see piece.go), and
-// the workers inflate, parse, decode and handle the pieces, so one big file
-// keeps every core busy. Other input (uncompressed WARC, members too large
-// to hold) is read record by record by the reader goroutine and the
-// records are decoded and handled by the workers. Records of one source
-// reach handle in no particular order.
+// Each source has a reader goroutine; workers decode and handle records.
+// While the workers have enough queued, the reader goroutine inflates and
+// frames records itself (the cheapest way in CPU). When they run short and
+// the input is gzip, it cuts the compressed bytes into one-member pieces
+// at exact member boundaries, without inflating (see piece.go), and the
+// workers inflate, parse, decode and handle the pieces, so one big file
+// keeps every core busy. Records of one source reach handle in no
+// particular order.
 //
 // Broken input is counted in the returned Stats and never stops the scan;
 // a source that cannot be opened or read is reported through SourceDone
