@@ -234,8 +234,9 @@ func (s *scan) work(ctx context.Context) error {
 			err = w.doPiece(ctx, j)
 		} else {
 			var st Stats
-			err = w.emit(ctx, j.t.src, j.rec, &st)
-			j.t.done(j.seq, st)
+			if err = w.emit(ctx, j.t.src, j.rec, &st); err == nil {
+				j.t.done(j.seq, st) // never past a record the handler failed on
+			}
 		}
 		if err != nil {
 			return err

@@ -154,7 +154,8 @@ var errCrash = errors.New("crash")
 // the first run, and no record is lost over both runs.
 func TestScanResumeAfterCrash(t *testing.T) {
 	srcs, all := servoSources(t)
-	for _, crashAfter := range []int{1, len(all) / 9, len(all) / 2} {
+	for i, crashAfter := range []int{1, len(all) / 9, len(all) / 2, len(all) / 3} {
+		noSplit := i == 3 // every record through the record path
 		c := newCollector()
 		n := 0
 		crashing := func(ctx context.Context, it *Item) error {
@@ -167,7 +168,9 @@ func TestScanResumeAfterCrash(t *testing.T) {
 			}
 			return c.handle(ctx, it)
 		}
-		if _, err := Scan(context.Background(), srcs, c.options(2), crashing); !errors.Is(err, errCrash) {
+		first := c.options(2)
+		first.NoSplit = noSplit
+		if _, err := Scan(context.Background(), srcs, first, crashing); !errors.Is(err, errCrash) {
 			t.Fatalf("first run: %v", err)
 		}
 		committed := map[string]int64{}
@@ -179,7 +182,7 @@ func TestScanResumeAfterCrash(t *testing.T) {
 				t.Fatalf("crash after %d: %s is before the commit %d but was not handled", crashAfter, r.Ref(), committed[r.File])
 			}
 		}
-		first := len(c.seen)
+		handled := len(c.seen)
 		opt := c.options(2)
 		opt.Start = func(s Source) int64 { return committed[s.Name] }
 		if _, err := Scan(context.Background(), srcs, opt, c.handle); err != nil {
@@ -192,7 +195,7 @@ func TestScanResumeAfterCrash(t *testing.T) {
 		for _, k := range c.seen {
 			dups += k - 1
 		}
-		t.Logf("crash after %d: %d handled in the first run, %d handled again after resuming", crashAfter, first, dups)
+		t.Logf("crash after %d: %d handled in the first run, %d handled again after resuming", crashAfter, handled, dups)
 	}
 }
 
