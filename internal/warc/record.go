@@ -25,6 +25,7 @@ const (
 	DefaultMaxRecordBytes = 8 << 20
 	DefaultMaxBodyBytes   = 8 << 20
 	DefaultRetries        = 5
+	DefaultIdleTimeout    = time.Minute
 )
 
 // Options configure reading. The zero value means the defaults. An
@@ -52,6 +53,10 @@ type Options struct {
 	// KindReadError. The budget is refilled whenever a retry makes
 	// progress. 0 means DefaultRetries; negative means no retry.
 	Retries int
+	// IdleTimeout is how long a remote read may go without receiving a
+	// byte (or a response) before the connection is treated as dropped
+	// and resumed with a Range request. 0 means DefaultIdleTimeout.
+	IdleTimeout time.Duration
 	// Stdin is what the "-" source reads. Nil means os.Stdin.
 	Stdin io.Reader
 	// OnProblem, if set, is called once for every problem counted, from
@@ -81,6 +86,13 @@ func (o Options) keep(typ string) bool {
 		return o.KeepBlock(typ)
 	}
 	return typ == TypeResponse || typ == TypeRevisit || typ == TypeResource
+}
+
+func (o Options) idle() time.Duration {
+	if o.IdleTimeout > 0 {
+		return o.IdleTimeout
+	}
+	return DefaultIdleTimeout
 }
 
 func (o Options) retries() int {

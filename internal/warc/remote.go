@@ -27,6 +27,10 @@ type httpReader struct {
 	budget    int
 	resumes   int // Range requests that resumed a dropped read
 	lastErr   error
+
+	idle     time.Duration // a request that moves no byte for this long is dropped
+	cancel   context.CancelFunc
+	watchdog *time.Timer
 }
 
 var (
@@ -42,8 +46,8 @@ type statusError struct {
 
 func (e *statusError) Error() string { return "HTTP " + e.status }
 
-func openHTTP(ctx context.Context, client *http.Client, url string, offset int64, retries int) (*httpReader, error) {
-	h := &httpReader{ctx: ctx, client: client, url: url, pos: offset, size: -1, retries: retries, budget: retries}
+func openHTTP(ctx context.Context, client *http.Client, url string, offset int64, retries int, idle time.Duration) (*httpReader, error) {
+	h := &httpReader{ctx: ctx, client: client, url: url, pos: offset, size: -1, retries: retries, budget: retries, idle: idle}
 	err := h.connect()
 	for err != nil && retryable(ctx, err) && h.budget > 0 {
 		h.budget--
@@ -53,15 +57,35 @@ func openHTTP(ctx context.Context, client *http.Client, url string, offset int64
 		err = h.connect()
 	}
 	if err != nil {
+		h.stop()
 		return nil, fmt.Errorf("get %s: %w", url, err)
 	}
 	h.budget = h.retries
 	return h, nil
 }
 
+// start begins an attempt: a request context that the watchdog cancels
+// when the attempt stalls for h.idle.
+func (h *httpReader) start() context.Context {
+	h.stop()
+	ctx, cancel := context.WithCancel(h.ctx)
+	h.cancel = cancel
+	h.watchdog = time.AfterFunc(h.idle, cancel)
+	return ctx
+}
+
+// stop ends the current attempt.
+func (h *httpReader) stop() {
+	if h.watchdog != nil {
+		h.watchdog.Stop()
+		h.cancel()
+		h.watchdog, h.cancel = nil, nil
+	}
+}
+
 // connect issues the GET (with Range when resuming) and sets h.body.
 func (h *httpReader) connect() error {
-	req, err := http.NewRequestWithContext(h.ctx, http.MethodGet, h.url, nil)
+	req, err := http.NewRequestWithContext(h.start(), http.MethodGet, h.url, nil)
 	if err != nil {
 		return err
 	}
@@ -130,6 +154,7 @@ func (h *httpReader) Read(p []byte) (int, error) {
 		h.pos += int64(n)
 		if n > 0 {
 			h.budget = h.retries
+			h.watchdog.Reset(h.idle)
 		}
 		if err == nil {
 			return n, nil
@@ -143,9 +168,10 @@ func (h *httpReader) Read(p []byte) (int, error) {
 		if cerr := h.ctx.Err(); cerr != nil {
 			return n, cerr
 		}
-		h.lastErr = err
+		h.lastErr = err // dropped, or stalled and cancelled by the watchdog
 		h.body.Close()
 		h.body = nil
+		h.stop()
 		if n > 0 {
 			return n, nil
 		}
@@ -191,6 +217,7 @@ func (h *httpReader) wait() error {
 
 // Close implements io.Closer.
 func (h *httpReader) Close() error {
+	defer h.stop()
 	if h.body == nil {
 		return nil
 	}

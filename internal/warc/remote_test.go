@@ -202,3 +202,48 @@ func TestParseContentRange(t *testing.T) {
 		}
 	}
 }
+
+// stallServer serves data with Range support, but its first response
+// stops sending after cut bytes and keeps the connection open.
+type stallServer struct {
+	data   []byte
+	cut    int
+	mu     sync.Mutex
+	n      int
+	ranges []string
+}
+
+func (f *stallServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.n++
+	n := f.n
+	f.ranges = append(f.ranges, r.Header.Get("Range"))
+	f.mu.Unlock()
+	w.Header().Set("ETag", `"v1"`)
+	if n == 1 {
+		w.Header().Set("Content-Length", fmt.Sprint(len(f.data)))
+		_, _ = w.Write(f.data[:f.cut])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // stall until the client gives up
+		return
+	}
+	http.ServeContent(w, r, "x.warc.gz", time.Time{}, bytes.NewReader(f.data))
+}
+
+func TestRemoteResumesStalledConnection(t *testing.T) {
+	data := loadCorpus(t, "servo-warc-tests/Baidu.warc.gz")
+	local, _ := readAllRecords(t, "x", data, Options{})
+	fs := &stallServer{data: data, cut: 70_000}
+	srv := httptest.NewServer(fs)
+	defer srv.Close()
+	recs, st, err := readRemote(t, srv.URL+"/x.warc.gz", 0, Options{HTTPClient: srv.Client(), IdleTimeout: 200 * time.Millisecond, KeepBlock: func(string) bool { return true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids(recs), ids(local)) || st.ProblemTotal() != 0 {
+		t.Fatalf("%d records (want %d), %v", len(recs), len(local), st)
+	}
+	if !slices.Equal(fs.ranges, []string{"", "bytes=70000-"}) {
+		t.Errorf("requests %q", fs.ranges)
+	}
+}

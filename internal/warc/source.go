@@ -65,7 +65,7 @@ func (s Source) Open(ctx context.Context, offset int64, opt Options) (io.ReadClo
 	}
 	switch s.Kind {
 	case SourceHTTP:
-		h, err := openHTTP(ctx, opt.client(), s.Name, offset, opt.retries())
+		h, err := openHTTP(ctx, opt.client(), s.Name, offset, opt.retries(), opt.idle())
 		if err != nil {
 			return nil, fail(err)
 		}
