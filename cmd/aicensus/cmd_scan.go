@@ -52,6 +52,10 @@ type scanOptions struct {
 	scriptBudget int64
 	strictRobots bool
 	dbMemory     string
+	warc         bool
+	base         string
+	byHost       bool
+	files        int
 	cluster      clusterOptions
 }
 
@@ -59,8 +63,8 @@ func newScanCommand(g *globalOptions) *cobra.Command {
 	o := &scanOptions{}
 	def := fetch.DefaultOptions()
 	cmd := &cobra.Command{
-		Use:   "scan [flags] INPUT|-",
-		Short: "Scan live domains from a list (file or stdin) into the store",
+		Use:   "scan [flags] INPUT|- | --warc ARCHIVE...",
+		Short: "Scan live domains from a list, or web archives with --warc, into the store",
 		Long: `Scan every domain of a list: DNS records, the home page over HTTPS (falling back
 to HTTP and www.), a few linked scripts; detect technologies with their
 evidence and store one result per input line in the DuckDB store.
@@ -68,10 +72,23 @@ evidence and store one result per input line in the DuckDB store.
 INPUT is a file (plain list, CSV or TSV, .gz transparently) or - for stdin.
 An interrupted scan (Ctrl-C, kill -9, crash) continues where it stopped when
 the same command runs again (or with --resume): every input line ends up
-exactly once in the results.`,
-		Args: cobra.ExactArgs(1),
+exactly once in the results.
+
+With --warc, the arguments are web archives: .warc/.warc.gz/.arc files,
+folders, globs, - for stdin, http(s) URLs, or Common Crawl warc.paths(.gz)
+lists resolved against --base. Every archived HTML response (and dns:
+record) is detected on; results are one per registrable domain (or host with
+--per-host) with the union of its pages' detections. Interrupted archive
+scans resume from per-file checkpoints.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			limitGoMemory()
+			if o.warc {
+				return o.runArchive(cmd, args, g)
+			}
+			if len(args) != 1 {
+				return usagef("scan: one INPUT list (or --warc for archives), got %d arguments", len(args))
+			}
 			cfg, err := o.liveConfig(args[0], cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g)
 			if err != nil {
 				return err
@@ -110,9 +127,60 @@ exactly once in the results.`,
 	f.Int64Var(&o.scriptBudget, "script-budget", def.ScriptBudget, "cap on the bytes of all scripts of a site")
 	f.BoolVar(&o.strictRobots, "strict-robots", false, "also apply robots.txt to the home page")
 	f.StringVar(&o.dbMemory, "db-memory", scan.DefaultDBMemory, "cap on DuckDB's buffer memory during the scan")
+	f.BoolVar(&o.warc, "warc", false, "the arguments are web archives (WARC/ARC files, folders, globs, URLs, warc.paths lists)")
+	f.StringVar(&o.base, "base", "", "folder or http(s) URL that relative lines of warc.paths lists are resolved against")
+	f.BoolVar(&o.byHost, "per-host-results", false, "with --warc: one result per host instead of per registrable domain")
+	f.IntVar(&o.files, "warc-files", 0, "with --warc: archives read at the same time (default: number of CPUs)")
 	_ = f.MarkHidden("port-map")
 	_ = f.MarkHidden("allow-net")
 	return cmd
+}
+
+// runArchive runs `scan --warc`.
+func (o *scanOptions) runArchive(cmd *cobra.Command, specs []string, g *globalOptions) error {
+	det, err := o.catalog.detector()
+	if err != nil {
+		return err
+	}
+	cfg := scan.ArchiveConfig{
+		Specs: specs, Base: o.base, Stdin: cmd.InOrStdin(), DB: o.db, DBMemory: o.dbMemory,
+		Detector: det, PerHost: o.byHost, Files: o.files, Workers: o.detectors, Resume: o.resume,
+		Log: stderrLogger(g), ToolVersion: toolVersion(),
+		Options: map[string]any{"warc": specs, "base": o.base, "per_host_results": o.byHost, "catalogs": o.catalog.paths,
+			"no_ai_catalog": o.catalog.noEmbedded, "min_confidence": o.catalog.minConfidence},
+	}
+	if !o.noProgress && progress.IsTerminal(cmd.ErrOrStderr()) {
+		cfg.Progress = cmd.ErrOrStderr()
+	}
+	sum, err := scan.Archive(cmd.Context(), cfg)
+	printArchiveSummary(cmd.ErrOrStderr(), sum)
+	return err
+}
+
+// printArchiveSummary writes what an archive scan read and stored.
+func printArchiveSummary(w io.Writer, sum scan.ArchiveSummary) {
+	if sum.ScanID == 0 {
+		return
+	}
+	verb := "archive scan"
+	if sum.Resumed {
+		verb = "resumed archive scan"
+	}
+	fmt.Fprintf(w, "%s %d: %d archives (%d already read), %d records, %d pages detected, %d results in %s\n",
+		verb, sum.ScanID, sum.Sources, sum.Skipped, sum.Stats.RecordTotal(), sum.Pages, sum.Final.Results, sum.Elapsed.Round(time.Millisecond))
+	if n := sum.Stats.ProblemTotal(); n > 0 {
+		fmt.Fprintf(w, "  broken input skipped: %d (", n)
+		kinds := make([]string, 0, len(sum.Stats.Problems))
+		for k, c := range sum.Stats.Problems {
+			kinds = append(kinds, fmt.Sprintf("%s %d", k, c))
+		}
+		sort.Strings(kinds)
+		fmt.Fprintf(w, "%s)\n", strings.Join(kinds, ", "))
+	}
+	if len(sum.BadLines) > 0 {
+		fmt.Fprintf(w, "  %d paths-list lines skipped\n", len(sum.BadLines))
+	}
+	printStatuses(w, sum.Statuses)
 }
 
 // liveConfig validates the flags into a scan configuration.
@@ -231,12 +299,19 @@ func printScanSummary(w io.Writer, sum scan.Summary) {
 	}
 	fmt.Fprintf(w, "%s %d: %d results written, %d already stored, %d input lines (%d invalid, %d duplicates) in %s\n",
 		verb, sum.ScanID, sum.Written, sum.Skipped, sum.Input.Lines, sum.Input.Invalid, sum.Input.Duplicates, sum.Elapsed.Round(time.Millisecond))
+	printStatuses(w, sum.Statuses)
+}
+
+// printStatuses lists result counts by status, most frequent first.
+func printStatuses(w io.Writer, counts map[model.Status]int64) {
 	var statuses []model.Status
-	for s := range sum.Statuses {
+	for s := range counts {
 		statuses = append(statuses, s)
 	}
-	sort.Slice(statuses, func(i, j int) bool { return sum.Statuses[statuses[i]] > sum.Statuses[statuses[j]] })
+	sort.Slice(statuses, func(i, j int) bool {
+		return counts[statuses[i]] > counts[statuses[j]] || counts[statuses[i]] == counts[statuses[j]] && statuses[i] < statuses[j]
+	})
 	for _, s := range statuses {
-		fmt.Fprintf(w, "  %-20s %d\n", s, sum.Statuses[s])
+		fmt.Fprintf(w, "  %-20s %d\n", s, counts[s])
 	}
 }

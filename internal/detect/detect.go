@@ -166,26 +166,17 @@ func (d *Detector) static(h *hits, obs *model.Observation, body []byte, via stri
 		body = body[:d.opts.MaxBodyBytes]
 	}
 	loc := location(obs)
-	lp := d.lowerPool.Get().(*[]byte)
-	defer d.lowerPool.Put(lp)
-	*lp = matcher.Lower(*lp, body)
-	lower := *lp
-
-	bh := groupHits(d.bodyGroup, lower, bodyMembers)
 	pg := &page{}
-	if len(body) > 0 {
-		plan := d.planDOM(bh[bodyDOM])
-		pg = d.scanPage(body, plan, d.text.set != nil && d.text.set.Len() > 0)
+	// Most pages hold nothing the catalog looks for: when the gate finds
+	// none of its literals, the page is neither lowercased nor tokenized.
+	if len(body) > 0 && (d.gate == nil || d.opts.plain || d.gate.Any(body)) {
+		lp := d.lowerPool.Get().(*[]byte)
+		*lp = matcher.Lower(*lp, body)
+		pg = d.pageSignals(h, body, *lp, loc, via)
+		d.lowerPool.Put(lp)
 	}
 	regex := func(location string) func(*catalog.Pattern, []byte, matcher.Match) {
 		return func(p *catalog.Pattern, text []byte, m matcher.Match) { h.regexHit(p, text, m, location, via) }
-	}
-	d.html.scanHits(body, lower, bh[bodyHTML], regex(loc))
-	for i, sp := range pg.inline {
-		sloc := fmt.Sprintf("%s #inline-script-%d", loc, i+1)
-		seg, lseg := body[sp.start:sp.end], lower[sp.start:sp.end]
-		d.scripts.scanHits(seg, lseg, within(bh[bodyScripts], sp), regex(sloc))
-		d.jsStaticScan(h, seg, groupHits(d.jsGroup, lseg, 1)[0], sloc, via)
 	}
 	if via == model.ViaStatic {
 		for _, s := range obs.Scripts {
@@ -198,19 +189,6 @@ func (d *Detector) static(h *hits, obs *model.Observation, body []byte, via stri
 			d.jsStaticScan(h, b, groupHits(d.jsGroup, sl, 1)[0], s.URL, via)
 		}
 	}
-	for _, sp := range pg.styles {
-		d.css.scanHits(body[sp.start:sp.end], lower[sp.start:sp.end], within(bh[bodyCSS], sp), regex(loc))
-	}
-	if len(pg.text) > 0 {
-		d.text.scan(pg.text, nil, regex(loc))
-	}
-	for _, src := range pg.scriptSrcs {
-		d.scriptSrc.scan([]byte(src), nil, regex(loc))
-	}
-	for _, m := range pg.metas {
-		d.meta[m.key].scan([]byte(m.content), nil, regex("meta:"+m.key))
-	}
-	d.domHits(h, pg, loc, via)
 	var cspHeaders []string
 	if via == model.ViaStatic {
 		if obs.URL != "" {
@@ -229,6 +207,39 @@ func (d *Detector) static(h *hits, obs *model.Observation, body []byte, via stri
 		cspHeaders = append(obs.Headers["content-security-policy"], obs.Headers["content-security-policy-report-only"]...)
 	}
 	d.cspHits(h, cspHeaders, pg.cspMeta, via)
+}
+
+// pageSignals tokenizes body once and evaluates every page-level signal:
+// html, inline scripts and their js, styles, text, script sources, meta
+// tags and static dom selectors. It returns what the pass collected.
+func (d *Detector) pageSignals(h *hits, body, lower []byte, loc, via string) *page {
+	bh := groupHits(d.bodyGroup, lower, bodyMembers)
+	plan := d.planDOM(bh[bodyDOM])
+	pg := d.scanPage(body, plan, d.text.set != nil && d.text.set.Len() > 0)
+	regex := func(location string) func(*catalog.Pattern, []byte, matcher.Match) {
+		return func(p *catalog.Pattern, text []byte, m matcher.Match) { h.regexHit(p, text, m, location, via) }
+	}
+	d.html.scanHits(body, lower, bh[bodyHTML], regex(loc))
+	for i, sp := range pg.inline {
+		sloc := fmt.Sprintf("%s #inline-script-%d", loc, i+1)
+		seg, lseg := body[sp.start:sp.end], lower[sp.start:sp.end]
+		d.scripts.scanHits(seg, lseg, within(bh[bodyScripts], sp), regex(sloc))
+		d.jsStaticScan(h, seg, groupHits(d.jsGroup, lseg, 1)[0], sloc, via)
+	}
+	for _, sp := range pg.styles {
+		d.css.scanHits(body[sp.start:sp.end], lower[sp.start:sp.end], within(bh[bodyCSS], sp), regex(loc))
+	}
+	if len(pg.text) > 0 {
+		d.text.scan(pg.text, nil, regex(loc))
+	}
+	for _, src := range pg.scriptSrcs {
+		d.scriptSrc.scan([]byte(src), nil, regex(loc))
+	}
+	for _, m := range pg.metas {
+		d.meta[m.key].scan([]byte(m.content), nil, regex("meta:"+m.key))
+	}
+	d.domHits(h, pg, loc, via)
+	return pg
 }
 
 // headerHits evaluates headers and cookies.

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
+
+	"golang.org/x/net/html/atom"
 
 	"github.com/aicensus/aicensus/internal/catalog"
 	"github.com/aicensus/aicensus/internal/matcher"
@@ -52,6 +55,10 @@ type Detector struct {
 	// scripts and css sets and of the static selectors; jsGroup finds js
 	// property paths, only inside scripts (inline and fetched).
 	bodyGroup, jsGroup *matcher.Group
+
+	// gate, when set, holds literals one of which every page with a
+	// page-level match contains (see buildGate).
+	gate *matcher.Gate
 
 	domSels      []domSel
 	domLits      []string // literal of each domSels entry with one, lowercase
@@ -171,6 +178,11 @@ func New(cat *catalog.Catalog, opts Options) (*Detector, error) {
 	if groupErr != nil {
 		errs = append(errs, groupErr)
 	}
+	if len(errs) == 0 {
+		if err := d.buildGate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("detect: compile catalog %s: %w", cat.Version(), err)
 	}
@@ -246,9 +258,10 @@ func (d *Detector) buildDOM() error {
 		for _, sel := range group {
 			lit := sel.literal()
 			switch {
-			case len(lit) < 4 || lit[0] == '<' || commonAttrs[lit]:
-				// Tag-only selectors are checked on every element of
-				// their tag: a "<tag" literal would hit on most pages.
+			case len(lit) < 4 || commonAttrs[lit] || lit[0] == '<' && atom.Lookup([]byte(lit[1:])) != 0:
+				// Selectors of standard tags only are checked on every
+				// element of their tag: "<div" would hit on every page.
+				// Custom elements ("<df-messenger") are rare literals.
 				d.domAlways = append(d.domAlways, len(d.domSels))
 			default:
 				i, ok := litIdx[lit]
@@ -262,6 +275,63 @@ func (d *Detector) buildDOM() error {
 			}
 			d.domSels = append(d.domSels, domSel{selector: sel, key: k, pats: pats})
 		}
+	}
+	return nil
+}
+
+// buildGate collects, when that is possible, the literals one of which
+// must occur in a page for any page-level signal (html, scripts, css,
+// scriptSrc, meta, dom, js, a CSP meta tag) to match: a page without any
+// is not tokenized at all. It is not possible when a page-level pattern has
+// no literal (typical of webappanalyzer), when text patterns exist (text
+// can be split by markup), or when a literal holds characters HTML
+// escapes; then every page takes the full path.
+func (d *Detector) buildGate() error {
+	if d.text.set != nil && d.text.set.Len() > 0 {
+		return nil
+	}
+	// Raw literals are matched against the bytes as they are (html,
+	// scripts, css, js paths). Decoded literals are compared with values
+	// the tokenizer unescapes (script src, meta content, attributes): one
+	// holding a character HTML commonly escapes could hide behind an
+	// entity, so such a literal disables the gate.
+	var raw, decoded []string
+	for _, fs := range []*fieldSet{d.html, d.scripts, d.css, d.scriptSrc} {
+		if fs.set == nil {
+			continue
+		}
+		if fs.set.Always() > 0 {
+			return nil
+		}
+		if fs == d.scriptSrc {
+			decoded = append(decoded, fs.set.Literals()...)
+		} else {
+			raw = append(raw, fs.set.Literals()...)
+		}
+	}
+	for key, fs := range d.meta {
+		if fs.set.Always() > 0 {
+			raw = append(raw, key) // a presence or literal-free pattern: the tag name must be there
+			continue
+		}
+		decoded = append(decoded, fs.set.Literals()...)
+	}
+	if len(d.domAlways) > 0 {
+		return nil
+	}
+	decoded = append(decoded, d.domLits...)
+	raw = append(raw, d.jsLow...)
+	if d.csp.set != nil && d.csp.set.Len() > 0 {
+		raw = append(raw, "content-security-policy")
+	}
+	for _, l := range decoded {
+		if strings.ContainsAny(l, "&<>\"'") && !strings.HasPrefix(l, "<") {
+			return nil
+		}
+	}
+	lits := append(raw, decoded...)
+	if g, ok := matcher.NewGate(lits); ok {
+		d.gate = g
 	}
 	return nil
 }

@@ -378,7 +378,8 @@ func (sel *selector) matchUp(i int, ancestors []element) bool {
 
 // literal returns a string that must occur (lowercased) in a page for sel
 // to match there: the longest id, class or attribute value of the rightmost
-// compound, else an attribute name, else "<tag".
+// compound; else "<tag" for a custom element (rare by nature); else an
+// attribute name; else "<tag".
 func (sel *selector) literal() string {
 	c := sel.parts[len(sel.parts)-1]
 	best := ""
@@ -398,10 +399,14 @@ func (sel *selector) literal() string {
 			take(strings.ToLower(a.value))
 		}
 	}
-	if best == "" {
-		for _, a := range c.attrs {
-			take(a.name)
-		}
+	if best != "" {
+		return best
+	}
+	if c.tag != "" && c.tag != "*" && strings.Contains(c.tag, "-") {
+		return "<" + c.tag // custom elements have a hyphen in their name
+	}
+	for _, a := range c.attrs {
+		take(a.name)
 	}
 	if len(best) < 3 && c.tag != "" && c.tag != "*" {
 		best = "<" + c.tag

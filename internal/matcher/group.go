@@ -70,3 +70,15 @@ func (g *Group) Find(lower []byte, fn func(member int, h Hit)) {
 		}
 	}
 }
+
+// IsMatch reports whether any member literal occurs in lower (lowercased
+// with Lower), stopping at the first occurrence. (It uses the automaton's
+// Find rather than its IsMatch, whose skip-ahead runs one IndexByte per
+// possible start byte and slows to a crawl with thousands of literals.)
+func (g *Group) IsMatch(lower []byte) bool {
+	if g.ac == nil {
+		return false
+	}
+	_, ok := g.ac.Find(lower, 0)
+	return ok
+}

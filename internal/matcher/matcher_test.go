@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -265,4 +266,43 @@ func TestReverseInnerEqualsPlain(t *testing.T) {
 			t.Errorf("text %q:\n fast  %v\n plain %v", txt, fast, plain)
 		}
 	}
+}
+
+func TestGate(t *testing.T) {
+	g, ok := NewGate([]string{"cdn.botpress.cloud", "chatbase", "kapa"})
+	if !ok {
+		t.Fatal("gate refused")
+	}
+	for text, want := range map[string]bool{
+		"":                                    false,
+		"abc":                                 false,
+		"<script src=//CDN.Botpress.Cloud/x>": true,
+		"window.ChatBase = 1":                 true,
+		"kap":                                 false,
+		"xxKAPA":                              true,
+		"a quiet page with nothing in it":     false,
+	} {
+		if got := g.Any([]byte(text)); got != want {
+			t.Errorf("Any(%q) = %v, want %v", text, got, want)
+		}
+	}
+	if _, ok := NewGate([]string{"abc"}); ok {
+		t.Error("a gate with a 3-byte literal should be refused")
+	}
+}
+
+// FuzzGate: the gate never says no when a literal occurs (ASCII case
+// ignored).
+func FuzzGate(f *testing.F) {
+	lits := []string{"cdn.botpress.cloud", "chatbase", "kapa", "widget.intercom.io/widget/", "[x]y{z}"}
+	g, _ := NewGate(lits)
+	f.Add([]byte("...CHATbase..."))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		low := Lower(nil, text)
+		for _, l := range lits {
+			if bytes.Contains(low, []byte(l)) && !g.Any(text) {
+				t.Fatalf("gate missed %q in %q", l, text)
+			}
+		}
+	})
 }

@@ -32,9 +32,10 @@ type Set struct {
 	acOnce   sync.Once
 	ac       *ac.Automaton // built on first Scan; nil when no expression has literals
 	acErr    error
-	lits     []string      // required literals, lowercase
-	litExprs [][]int32     // literal id -> expressions requiring it
-	always   []int32       // expressions without a usable literal, ascending
+	lits     []string  // required literals, lowercase
+	small    bool      // Scan evaluates every expression (see minPrefilterExprs)
+	litExprs [][]int32 // literal id -> expressions requiring it
+	always   []int32   // expressions without a usable literal, ascending
 	scratch  sync.Pool
 }
 
@@ -80,7 +81,7 @@ func Compile(exprs []string) (*Set, error) {
 			continue
 		}
 		s.exprs[i] = &expr{src: src, a: a}
-		if len(a.literals) == 0 || len(exprs) < minPrefilterExprs {
+		if len(a.literals) == 0 {
 			s.always = append(s.always, int32(i))
 			continue
 		}
@@ -101,6 +102,7 @@ func Compile(exprs []string) (*Set, error) {
 		return nil, fmt.Errorf("matcher: %d invalid expression(s): %v", len(bad), bad)
 	}
 	s.lits = lits
+	s.small = len(exprs) < minPrefilterExprs
 	n := len(exprs)
 	s.scratch.New = func() any { return newScratch(n) }
 	return s, nil
@@ -197,6 +199,9 @@ func (s *Set) Scan(text, lower []byte, fn func(id int, m Match)) error {
 		lower = sc.lower
 	}
 	sc.hits = sc.hits[:0]
+	if s.small {
+		return s.scanAll(text, lower, fn)
+	}
 	auto, err := s.automaton()
 	if err != nil {
 		return err
@@ -208,6 +213,25 @@ func (s *Set) Scan(text, lower []byte, fn func(id int, m Match)) error {
 	}
 	return s.scanHits(sc, text, lower, sc.hits, fn)
 }
+
+// scanAll evaluates every expression over the whole text, in index order.
+func (s *Set) scanAll(text, lower []byte, fn func(id int, m Match)) error {
+	var firstErr error
+	for id, e := range s.exprs {
+		idx, err := e.first(nil, text, lower, nil)
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("matcher: expression %d: %w", id, err)
+		}
+		if idx != nil {
+			fn(id, Match{Index: idx})
+		}
+	}
+	return firstErr
+}
+
+// Always returns how many expressions have no required literal: a Group
+// can rule out the others by their literals' absence, never these.
+func (s *Set) Always() int { return len(s.always) }
 
 // ScanHits is Scan with the literal search already done: hits must be every
 // occurrence of the Set's literals in lower (as a Group finds them), with

@@ -28,6 +28,7 @@ func TestMain(m *testing.M) {
 
 // childEnv is how the parent tells the child where the farm is.
 type childEnv struct {
+	Mode                     string // "" live, "warc" archives (Domains is the folder)
 	DNS, CAFile, Domains, DB string
 	HTTP, HTTPS              int
 }
@@ -39,6 +40,16 @@ func scanChild() int {
 		return 2
 	}
 	farm := &childFarm{env: env}
+	if env.Mode == "warc" {
+		cfg := archiveConfig(farm, env.DB, env.Domains)
+		cfg.Files, cfg.Workers = 1, 1 // slow, so the parent's kill lands mid-scan
+		cfg.OnCommit = func(src string, off int64, done bool) { fmt.Println("commit", src, off, done) }
+		if _, err := Archive(context.Background(), cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			return 1
+		}
+		return 0
+	}
 	cfg := farmConfig(farm, farm, env.Domains, env.DB)
 	cfg.FetchWorkers = 8 // slower, so the parent's kills land mid-scan
 	cfg.JSON = os.Stdout
