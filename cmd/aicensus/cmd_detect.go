@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"runtime"
 	"strings"
 	"text/tabwriter"
@@ -204,5 +203,3 @@ func oneLine(s string, n int) string {
 	}
 	return s
 }
-
-var _ = os.Stderr
