@@ -19,6 +19,7 @@ import (
 	"github.com/aicensus/aicensus/internal/model"
 	"github.com/aicensus/aicensus/internal/probe"
 	"github.com/aicensus/aicensus/internal/progress"
+	"github.com/aicensus/aicensus/internal/render"
 	"github.com/aicensus/aicensus/internal/scan"
 	"github.com/aicensus/aicensus/internal/store"
 )
@@ -56,6 +57,11 @@ type scanOptions struct {
 	base         string
 	byHost       bool
 	files        int
+	render       bool
+	renderTabs   int
+	renderTime   time.Duration
+	chromium     string
+	renderSPKI   []string
 	cluster      clusterOptions
 }
 
@@ -131,6 +137,13 @@ scans resume from per-file checkpoints.`,
 	f.StringVar(&o.base, "base", "", "folder or http(s) URL that relative lines of warc.paths lists are resolved against")
 	f.BoolVar(&o.byHost, "per-host-results", false, "with --warc: one result per host instead of per registrable domain")
 	f.IntVar(&o.files, "warc-files", 0, "with --warc: archives read at the same time (default: number of CPUs)")
+	rdef := render.DefaultOptions()
+	f.BoolVar(&o.render, "render", false, "also load every page in headless Chromium: globals, injected DOM and requests (needs chromium)")
+	f.IntVar(&o.renderTabs, "render-tabs", rdef.Tabs, "with --render: pages rendered at the same time")
+	f.DurationVar(&o.renderTime, "render-timeout", rdef.PageTimeout, "with --render: time for a page to load and settle")
+	f.StringVar(&o.chromium, "chromium", "", "with --render: the Chromium executable (default: chromium on PATH)")
+	f.StringArrayVar(&o.renderSPKI, "render-trust-spki", nil, "with --render: accept certificates with this public key (base64 SHA-256 SPKI; test farms)")
+	_ = f.MarkHidden("render-trust-spki")
 	_ = f.MarkHidden("port-map")
 	_ = f.MarkHidden("allow-net")
 	return cmd
@@ -240,6 +253,11 @@ func (o *scanOptions) liveConfig(in string, stdin io.Reader, stdout, stderr io.W
 	}
 	if o.jsonOut {
 		cfg.JSON = stdout
+	}
+	if o.render {
+		ro := render.DefaultOptions()
+		ro.Tabs, ro.PageTimeout, ro.ExecPath, ro.TrustSPKI = o.renderTabs, o.renderTime, o.chromium, o.renderSPKI
+		cfg.Render = &ro
 	}
 	if !o.noProgress && progress.IsTerminal(stderr) {
 		cfg.Progress = stderr

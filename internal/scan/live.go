@@ -20,6 +20,7 @@ import (
 	"github.com/aicensus/aicensus/internal/pipeline"
 	"github.com/aicensus/aicensus/internal/probe"
 	"github.com/aicensus/aicensus/internal/progress"
+	"github.com/aicensus/aicensus/internal/render"
 	"github.com/aicensus/aicensus/internal/store"
 )
 
@@ -41,7 +42,11 @@ type LiveConfig struct {
 	DNS   dns.Config
 	// Probe holds the politeness limits applied before each site.
 	Probe probe.Options
-	// Wrap, when set, wraps the prober (e.g. with a browser).
+	// Render, when set, also loads every page that answered in headless
+	// Chromium (internal/render); its Resolver, Allow, AllowPrivate and
+	// PortMap are taken from the scan's DNS and fetch settings.
+	Render *render.Options
+	// Wrap, when set, wraps the prober.
 	Wrap func(pipeline.Prober) pipeline.Prober
 	// FetchWorkers and DetectWorkers size the pools (0: defaults).
 	FetchWorkers, DetectWorkers int
@@ -187,6 +192,19 @@ func Live(ctx context.Context, cfg LiveConfig) (Summary, error) {
 	}
 	defer client.Close()
 	var prober pipeline.Prober = probe.New(res, client, cfg.Probe)
+	if cfg.Render != nil {
+		ro := *cfg.Render
+		ro.Resolver, ro.AllowPrivate, ro.Allow, ro.PortMap = res, fo.AllowPrivate, fo.Allow, fo.PortMap
+		if ro.Probe == nil {
+			ro.Probe = render.NewProbe(cfg.Detector.Catalog())
+		}
+		pool, err := render.NewPool(ctx, ro)
+		if err != nil {
+			return sum, err
+		}
+		defer pool.Close()
+		prober = render.NewProber(prober, pool)
+	}
 	if cfg.Wrap != nil {
 		prober = cfg.Wrap(prober)
 	}
