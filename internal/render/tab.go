@@ -304,9 +304,23 @@ func (p *Pool) scriptBodies(tctx context.Context, scripts []scriptReq) []model.S
 	return out
 }
 
+// exitGrace is how long failure waits for a browser's exit to be noticed.
+const exitGrace = 500 * time.Millisecond
+
 // failure names why a page could not be rendered: the tab or the browser
 // died, the caller gave up, or anything else.
 func (p *Pool) failure(ctx context.Context, in *instance, st *pageState, err error) (model.Status, error) {
+	if in.alive() && ctx.Err() == nil {
+		// A killed browser first shows as a lost connection; its exit is
+		// noticed a moment later. Give it that moment before calling the
+		// failure a plain render error.
+		t := time.NewTimer(exitGrace)
+		select {
+		case <-in.ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
 	switch {
 	case st.isCrashed():
 		return model.StatusRenderCrash, ErrTabCrashed
