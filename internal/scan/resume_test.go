@@ -51,7 +51,7 @@ func scanChild() int {
 		return 0
 	}
 	cfg := farmConfig(farm, farm, env.Domains, env.DB)
-	cfg.FetchWorkers = 8 // slower, so the parent's kills land mid-scan
+	cfg.FetchWorkers = 2 // slow, so the parent's kills land mid-scan
 	cfg.JSON = os.Stdout
 	if _, err := Live(context.Background(), cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
@@ -68,12 +68,12 @@ func TestKill9ThenResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns scanner processes")
 	}
-	farm := startFarm(t, testfarm.Config{Hosts: 160, Seed: 11})
+	farm := startFarm(t, testfarm.Config{Hosts: 160, Seed: 11, NoFaults: true})
 	domains := writeDomains(t, farm)
 	db := filepath.Join(t.TempDir(), "scan.duckdb")
 	env, _ := json.Marshal(childEnv{DNS: farm.DNSAddr(), CAFile: farm.CAFile(), Domains: domains, DB: db,
 		HTTP: farm.HTTPPort(), HTTPS: farm.HTTPSPort()})
-	for _, killAfter := range []int{30, 90} {
+	for _, killAfter := range []int{20, 20} {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "AICENSUS_SCAN_CHILD="+string(env))
 		out, err := cmd.StdoutPipe()
@@ -119,7 +119,7 @@ func TestKill9ThenResume(t *testing.T) {
 
 // TestInterruptThenResume cancels a scan (Ctrl-C) and runs it again.
 func TestInterruptThenResume(t *testing.T) {
-	farm := startFarm(t, testfarm.Config{Hosts: 80, Seed: 5})
+	farm := startFarm(t, testfarm.Config{Hosts: 80, Seed: 5, NoFaults: true})
 	domains := writeDomains(t, farm)
 	db := filepath.Join(t.TempDir(), "scan.duckdb")
 	ctx, cancel := context.WithCancel(context.Background())
