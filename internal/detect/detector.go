@@ -342,6 +342,18 @@ var commonAttrs = map[string]bool{
 	"content": true, "title": true, "data-src": true, "target": true, "width": true, "height": true,
 }
 
+// DNSTypes returns the DNS record types (TXT, CNAME, MX, NS, SOA, ...) the
+// catalog has patterns for, sorted: what a scanner needs to ask besides
+// addresses. It is never nil.
+func (d *Detector) DNSTypes() []string {
+	out := []string{}
+	for t := range d.dns {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Stats describes a compiled Detector.
 type Stats struct {
 	Technologies     int

@@ -49,6 +49,10 @@ type Config struct {
 	IdleConns int
 	// UDPSize is the EDNS0 payload size advertised. Default 1232.
 	UDPSize uint16
+	// RecordTypes are the record types LookupHost asks besides addresses
+	// ("TXT", "CNAME", "MX", "NS", "SOA"). Nil means TXT, CNAME, MX and
+	// NS; a scanner asks only what its catalog has patterns for.
+	RecordTypes []string
 	// Now is the clock for cache expiry; nil means time.Now.
 	Now func() time.Time
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 
 	mdns "github.com/miekg/dns"
@@ -34,12 +35,26 @@ type Host struct {
 	Err error
 }
 
-// hostTypes are asked for the host; domainTypes for its registrable domain
-// when that differs (verification records live on the apex).
-var (
-	hostTypes   = []uint16{mdns.TypeTXT, mdns.TypeCNAME, mdns.TypeMX}
-	domainTypes = []uint16{mdns.TypeTXT, mdns.TypeCNAME, mdns.TypeMX, mdns.TypeNS}
-)
+// recordTypes returns the record types asked for the host and for its
+// registrable domain (verification records live on the apex): the
+// configured RecordTypes, or by default TXT, CNAME and MX for both and NS
+// for the domain. NS and SOA are domain records and are asked only there.
+func recordTypes(names []string) (host, domain []uint16) {
+	if names == nil {
+		names = []string{"TXT", "CNAME", "MX", "NS"}
+	}
+	for _, n := range names {
+		t, ok := mdns.StringToType[strings.ToUpper(n)]
+		if !ok || t == mdns.TypeA || t == mdns.TypeAAAA {
+			continue // addresses are always looked up
+		}
+		if t != mdns.TypeNS && t != mdns.TypeSOA {
+			host = append(host, t)
+		}
+		domain = append(domain, t)
+	}
+	return host, domain
+}
 
 // LookupHost resolves the addresses and fingerprint records of host; all
 // questions run concurrently and answers are cached. It never fails: the
@@ -52,15 +67,13 @@ func (r *Resolver) LookupHost(ctx context.Context, host string) Host {
 		qtype uint16
 	}
 	qs := make([]question, 0, 8)
-	for _, t := range hostTypes {
+	for _, t := range r.hostTypes {
 		qs = append(qs, question{h.Name, t})
 	}
-	if h.Domain != h.Name {
-		for _, t := range domainTypes {
+	for _, t := range r.domainTypes {
+		if h.Domain != h.Name || !slices.Contains(r.hostTypes, t) {
 			qs = append(qs, question{h.Domain, t})
 		}
-	} else {
-		qs = append(qs, question{h.Name, mdns.TypeNS})
 	}
 	answers := make([]Answer, len(qs))
 	var wg sync.WaitGroup

@@ -26,6 +26,8 @@ type Resolver struct {
 	flights singleflight.Group
 	tcp     *mdns.Client
 	udp     *mdns.Client
+
+	hostTypes, domainTypes []uint16 // LookupHost's questions (Config.RecordTypes)
 }
 
 // Answer is the outcome of one successful question (NOERROR). Its slices
@@ -55,6 +57,7 @@ func New(cfg Config) (*Resolver, error) {
 		udp: &mdns.Client{Net: "udp", Timeout: cfg.Timeout, UDPSize: cfg.UDPSize},
 		tcp: &mdns.Client{Net: "tcp", Timeout: cfg.Timeout},
 	}
+	r.hostTypes, r.domainTypes = recordTypes(cfg.RecordTypes)
 	for _, a := range addrs {
 		addr, err := ParseServer(a)
 		if err != nil {

@@ -199,6 +199,32 @@ func TestCNAMEChainAndHost(t *testing.T) {
 	}
 }
 
+// TestRecordTypes: a resolver told which record types its catalog needs
+// asks only those (besides addresses, and the CNAME chain they follow).
+func TestRecordTypes(t *testing.T) {
+	srv := newTestServer(t, testZone, testSpecial)
+	r := newTestResolver(t, Config{RecordTypes: []string{"TXT"}}, srv.addr)
+	h := r.LookupHost(context.Background(), "www.example.test")
+	for _, rec := range h.Records {
+		if rec.Type == "MX" || rec.Type == "NS" {
+			t.Errorf("asked for TXT only, got %v", rec)
+		}
+	}
+	var txt int
+	for _, rec := range h.Records {
+		if rec.Type == "TXT" {
+			txt++
+		}
+	}
+	if txt != 3 {
+		t.Errorf("got %d TXT records of the apex, want 3: %v", txt, h.Records)
+	}
+	host, domain := recordTypes([]string{"txt", "SOA", "A", "bogus"})
+	if len(host) != 1 || len(domain) != 2 {
+		t.Errorf("recordTypes: host %v domain %v", host, domain)
+	}
+}
+
 func TestCache(t *testing.T) {
 	srv := newTestServer(t, testZone, testSpecial)
 	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}

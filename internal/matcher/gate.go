@@ -16,8 +16,11 @@ import (
 //
 // A Gate is immutable and safe for concurrent use.
 type Gate struct {
-	table   [gateBits / 64]uint64
-	buckets map[uint32][][]byte // folded first 4 bytes -> folded literals
+	table    [gateBits / 64]uint64 // literals of 4 to 7 bytes, by their first 4
+	table8   [gateBits / 64]uint64 // literals of 8 bytes or more, by their first 8
+	buckets  map[uint32][][]byte   // folded first 4 bytes -> folded short literals
+	buckets8 map[uint64][][]byte   // folded first 8 bytes -> folded long literals
+	short    bool                  // some literal has fewer than 8 bytes
 }
 
 const (
@@ -29,6 +32,8 @@ const (
 func fold4(w uint32) uint32 { return w | 0x20202020 }
 
 func gateHash(w uint32) uint32 { return (w * 0x9E3779B1) >> gateShift }
+
+func gateHash8(w uint64) uint32 { return uint32((w * 0x9E3779B97F4A7C15) >> (64 - 16)) }
 
 func foldBytes(b []byte) []byte {
 	out := make([]byte, len(b))
@@ -42,12 +47,20 @@ func foldBytes(b []byte) []byte {
 // It reports false when a literal is shorter than four bytes: such a gate
 // would open on nearly every text, so callers should not gate at all.
 func NewGate(lits []string) (*Gate, bool) {
-	g := &Gate{buckets: map[uint32][][]byte{}}
+	g := &Gate{buckets: map[uint32][][]byte{}, buckets8: map[uint64][][]byte{}}
 	for _, l := range lits {
 		if len(l) < 4 {
 			return nil, false
 		}
 		f := foldBytes([]byte(l))
+		if len(f) >= 8 {
+			w := binary.LittleEndian.Uint64(f)
+			h := gateHash8(w)
+			g.table8[h/64] |= 1 << (h % 64)
+			g.buckets8[w] = append(g.buckets8[w], f)
+			continue
+		}
+		g.short = true
 		w := binary.LittleEndian.Uint32(f)
 		h := gateHash(w)
 		g.table[h/64] |= 1 << (h % 64)
@@ -60,16 +73,47 @@ func NewGate(lits []string) (*Gate, bool) {
 // ignored), possibly wrongly yes, never wrongly no.
 func (g *Gate) Any(text []byte) bool {
 	n := len(text)
-	for i := 0; i+4 <= n; i++ {
-		w := fold4(binary.LittleEndian.Uint32(text[i:]))
-		h := gateHash(w)
-		if g.table[h/64]&(1<<(h%64)) == 0 {
+	for i := 0; i+8 <= n; i++ {
+		w8 := binary.LittleEndian.Uint64(text[i:]) | 0x2020202020202020
+		if h := gateHash8(w8); g.table8[h/64]&(1<<(h%64)) != 0 && g.verify8(text, i, w8) {
+			return true
+		}
+		if !g.short {
 			continue
 		}
-		for _, lit := range g.buckets[w] {
-			if i+len(lit) <= n && foldedEqual(text[i:i+len(lit)], lit) {
-				return true
-			}
+		w4 := uint32(w8)
+		if h := gateHash(w4); g.table[h/64]&(1<<(h%64)) != 0 && g.verify4(text, i, w4) {
+			return true
+		}
+	}
+	for i := max(0, n-7); i+4 <= n; i++ { // the tail is too short for 8
+		if g.short && g.at4(text, i) {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *Gate) verify8(text []byte, i int, w uint64) bool {
+	for _, lit := range g.buckets8[w] {
+		if i+len(lit) <= len(text) && foldedEqual(text[i:i+len(lit)], lit) {
+			return true
+		}
+	}
+	return false
+}
+
+// at4 checks the short literals at i.
+func (g *Gate) at4(text []byte, i int) bool {
+	w := fold4(binary.LittleEndian.Uint32(text[i:]))
+	h := gateHash(w)
+	return g.table[h/64]&(1<<(h%64)) != 0 && g.verify4(text, i, w)
+}
+
+func (g *Gate) verify4(text []byte, i int, w uint32) bool {
+	for _, lit := range g.buckets[w] {
+		if i+len(lit) <= len(text) && foldedEqual(text[i:i+len(lit)], lit) {
+			return true
 		}
 	}
 	return false

@@ -176,7 +176,11 @@ func Live(ctx context.Context, cfg LiveConfig) (Summary, error) {
 		log.Info("scan started", "scan", sc.ID, "input", cfg.Input)
 	}
 
-	res, err := dns.New(cfg.DNS)
+	dc := cfg.DNS
+	if dc.RecordTypes == nil {
+		dc.RecordTypes = cfg.Detector.DNSTypes() // ask only what the catalog can match
+	}
+	res, err := dns.New(dc)
 	if err != nil {
 		return sum, err
 	}
