@@ -17,7 +17,7 @@ import (
 
 // benchArchives returns the archive sets of the benchmark: the servo
 // captures as they are, and one WARC of every trafilatura corpus page
-// (every third with a real AI snippet inside).
+// (one in twenty with a real AI snippet inside: a crawl where AI is common).
 func benchArchives(b *testing.B) map[string][]string {
 	b.Helper()
 	root := filepath.Join("..", "..", "..", "shared")
@@ -37,8 +37,8 @@ func benchArchives(b *testing.B) map[string][]string {
 	w := warctest.NewWriter(&buf, true)
 	for i, p := range pages {
 		html := p.HTML
-		if i%3 == 0 {
-			html = warctest.Inject(html, embeds[(i/3)%len(embeds)].HTML)
+		if i%20 == 0 {
+			html = warctest.Inject(html, embeds[(i/20)%len(embeds)].HTML)
 		}
 		w.Write(warctest.Record{Type: "request", TargetURI: p.URL, Block: []byte("GET / HTTP/1.1\r\nHost: " + p.Host + "\r\n\r\n")})
 		w.Write(warctest.Response(p.URL, 200, []string{"Content-Type: text/html; charset=utf-8"}, html))
