@@ -88,21 +88,23 @@ func embeddedIPv4(ip netip.Addr) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// addrPolicy decides which addresses may be dialed.
-type addrPolicy struct {
-	allowAll bool
-	allow    []netip.Prefix
+// AddrPolicy decides which addresses may be dialed; the fetcher and the
+// browser's proxy (internal/render) share it. The zero value permits only
+// public addresses.
+type AddrPolicy struct {
+	AllowAll bool           // --allow-private
+	Allow    []netip.Prefix // prefixes permitted although not public
 }
 
-// permits reports whether ip may be dialed: always with AllowPrivate,
-// when ip (or its unmapped IPv4 form) is in an allowed prefix, or when it is
-// a public address.
-func (p addrPolicy) permits(ip netip.Addr) bool {
-	if p.allowAll {
+// Permits reports whether ip may be dialed: always with AllowAll, when ip
+// (or its unmapped IPv4 form) is in an allowed prefix, or when it is a
+// public address (PublicAddr).
+func (p AddrPolicy) Permits(ip netip.Addr) bool {
+	if p.AllowAll {
 		return true
 	}
 	ip = ip.WithZone("")
-	for _, pfx := range p.allow {
+	for _, pfx := range p.Allow {
 		if pfx.Contains(ip) || pfx.Contains(ip.Unmap()) {
 			return true
 		}

@@ -26,7 +26,7 @@ import (
 // in use; the robots.txt cache is bounded). Call Close when done.
 type Client struct {
 	opts      Options
-	policy    addrPolicy
+	policy    AddrPolicy
 	roots     *x509.CertPool
 	dialer    net.Dialer
 	transport *http.Transport
@@ -84,7 +84,7 @@ func New(opts Options) (*Client, error) {
 	}
 	c := &Client{
 		opts:    o,
-		policy:  addrPolicy{allowAll: o.AllowPrivate, allow: o.Allow},
+		policy:  AddrPolicy{AllowAll: o.AllowPrivate, Allow: o.Allow},
 		roots:   roots,
 		perHost: limit.NewKeyed(o.PerHost),
 		perIP:   limit.NewKeyed(o.PerIP),

@@ -125,7 +125,7 @@ func (c *Client) dialTCP(ctx context.Context, network, addr string) (net.Conn, e
 	}
 	permitted := make([]netip.Addr, 0, len(addrs))
 	for _, a := range addrs {
-		if c.policy.permits(a) {
+		if c.policy.Permits(a) {
 			permitted = append(permitted, a.Unmap().WithZone(""))
 		}
 	}
@@ -194,7 +194,7 @@ func (c *Client) controlAddr(_, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return fmt.Errorf("control %s: %w", address, ErrBlockedPrivate)
 	}
-	if !c.policy.permits(ap.Addr()) {
+	if !c.policy.Permits(ap.Addr()) {
 		return &BlockedError{Host: address, Addrs: []netip.Addr{ap.Addr()}}
 	}
 	return nil

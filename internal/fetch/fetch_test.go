@@ -428,7 +428,7 @@ func TestFetchAllowlistPrefix(t *testing.T) {
 		"127.0.0.1": true, "::ffff:127.0.0.1": true, "127.0.0.2": false,
 		"169.254.169.254": false, "10.0.0.1": false, "8.8.8.8": true,
 	} {
-		if got := c.policy.permits(netip.MustParseAddr(ip)); got != want {
+		if got := c.policy.Permits(netip.MustParseAddr(ip)); got != want {
 			t.Errorf("permits(%s) = %v, want %v", ip, got, want)
 		}
 	}

@@ -22,28 +22,6 @@ import (
 	"github.com/aicensus/aicensus/internal/fetch"
 )
 
-// policy decides which addresses the browser may reach.
-type policy struct {
-	allowAll bool
-	allow    []netip.Prefix
-}
-
-// permits reports whether ip may be dialed: always with AllowPrivate, when
-// ip (or its unmapped IPv4 form) is in an allowed prefix, or when it is a
-// public address (fetch.PublicAddr).
-func (p policy) permits(ip netip.Addr) bool {
-	if p.allowAll {
-		return true
-	}
-	ip = ip.WithZone("")
-	for _, pfx := range p.allow {
-		if pfx.Contains(ip) || pfx.Contains(ip.Unmap()) {
-			return true
-		}
-	}
-	return fetch.PublicAddr(ip)
-}
-
 // proxy is the browser's only way to the network: Chromium is started with
 // --proxy-server pointing at it (and <-loopback> so that loopback URLs are
 // proxied too). Every CONNECT tunnel (https, wss) and every plain http
@@ -54,7 +32,7 @@ func (p policy) permits(ip netip.Addr) bool {
 // what is checked is what is dialed. The browser itself resolves nothing.
 type proxy struct {
 	resolver fetch.Resolver
-	policy   policy
+	policy   fetch.AddrPolicy
 	portMap  map[int]int
 	dialer   net.Dialer
 	rp       *httputil.ReverseProxy
@@ -78,7 +56,7 @@ const connectTimeout = 10 * time.Second
 func startProxy(o *Options) (*proxy, error) {
 	p := &proxy{
 		resolver: o.Resolver,
-		policy:   policy{allowAll: o.AllowPrivate, allow: o.Allow},
+		policy:   fetch.AddrPolicy{AllowAll: o.AllowPrivate, Allow: o.Allow},
 		portMap:  o.PortMap,
 		blocked:  map[string]bool{},
 		tunnels:  map[net.Conn]bool{},
@@ -244,7 +222,7 @@ func (p *proxy) dial(ctx context.Context, network, addr string) (net.Conn, error
 	}
 	permitted := make([]netip.Addr, 0, len(addrs))
 	for _, a := range addrs {
-		if p.policy.permits(a) {
+		if p.policy.Permits(a) {
 			permitted = append(permitted, a.Unmap().WithZone(""))
 		}
 	}
@@ -290,7 +268,7 @@ func (p *proxy) resolve(ctx context.Context, host string) ([]netip.Addr, error) 
 // control is the dialer's last check, on the socket address itself.
 func (p *proxy) control(_, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
-	if err != nil || !p.policy.permits(ap.Addr()) {
+	if err != nil || !p.policy.Permits(ap.Addr()) {
 		return &fetch.BlockedError{Host: address, Addrs: []netip.Addr{ap.Addr()}}
 	}
 	return nil
