@@ -16,11 +16,19 @@ import (
 //
 // A Gate is immutable and safe for concurrent use.
 type Gate struct {
-	table    [gateBits / 64]uint64 // literals of 4 to 7 bytes, by their first 4
-	table8   [gateBits / 64]uint64 // literals of 8 bytes or more, by their first 8
-	buckets  map[uint32][][]byte   // folded first 4 bytes -> folded short literals
-	buckets8 map[uint64][][]byte   // folded first 8 bytes -> folded long literals
+	table    [gateBits / 64]uint64 // literals of 4 to 7 bytes, by a 4-byte window
+	table8   [gateBits / 64]uint64 // literals of 8 bytes or more, by an 8-byte window
+	buckets  map[uint32][]gateLit  // folded 4-byte window -> short literals
+	buckets8 map[uint64][]gateLit  // folded 8-byte window -> long literals
 	short    bool                  // some literal has fewer than 8 bytes
+}
+
+// gateLit is a folded literal and the offset of the window it is indexed
+// by: its rarest window, so that "https://" or "window." prefixes, found on
+// every page, do not make the gate verify at every link.
+type gateLit struct {
+	lit []byte
+	off int
 }
 
 const (
@@ -47,26 +55,40 @@ func foldBytes(b []byte) []byte {
 // It reports false when a literal is shorter than four bytes: such a gate
 // would open on nearly every text, so callers should not gate at all.
 func NewGate(lits []string) (*Gate, bool) {
-	g := &Gate{buckets: map[uint32][][]byte{}, buckets8: map[uint64][][]byte{}}
+	g := &Gate{buckets: map[uint32][]gateLit{}, buckets8: map[uint64][]gateLit{}}
 	for _, l := range lits {
 		if len(l) < 4 {
 			return nil, false
 		}
 		f := foldBytes([]byte(l))
 		if len(f) >= 8 {
-			w := binary.LittleEndian.Uint64(f)
+			off := rarestWindow(l, 8)
+			w := binary.LittleEndian.Uint64(f[off:])
 			h := gateHash8(w)
 			g.table8[h/64] |= 1 << (h % 64)
-			g.buckets8[w] = append(g.buckets8[w], f)
+			g.buckets8[w] = append(g.buckets8[w], gateLit{f, off})
 			continue
 		}
 		g.short = true
-		w := binary.LittleEndian.Uint32(f)
+		off := rarestWindow(l, 4)
+		w := binary.LittleEndian.Uint32(f[off:])
 		h := gateHash(w)
 		g.table[h/64] |= 1 << (h % 64)
-		g.buckets[w] = append(g.buckets[w], f)
+		g.buckets[w] = append(g.buckets[w], gateLit{f, off})
 	}
 	return g, true
+}
+
+// rarestWindow returns the offset of the n-byte window of lit made least of
+// common HTML and JavaScript fragments (the first among equals).
+func rarestWindow(lit string, n int) int {
+	best, bestRare := 0, -1
+	for off := 0; off+n <= len(lit); off++ {
+		if r := rarity(lit[off : off+n]); r > bestRare {
+			best, bestRare = off, r
+		}
+	}
+	return best
 }
 
 // Any reports whether text contains one of the literals (ASCII case
@@ -95,8 +117,8 @@ func (g *Gate) Any(text []byte) bool {
 }
 
 func (g *Gate) verify8(text []byte, i int, w uint64) bool {
-	for _, lit := range g.buckets8[w] {
-		if i+len(lit) <= len(text) && foldedEqual(text[i:i+len(lit)], lit) {
+	for _, gl := range g.buckets8[w] {
+		if s := i - gl.off; s >= 0 && s+len(gl.lit) <= len(text) && foldedEqual(text[s:s+len(gl.lit)], gl.lit) {
 			return true
 		}
 	}
@@ -111,8 +133,8 @@ func (g *Gate) at4(text []byte, i int) bool {
 }
 
 func (g *Gate) verify4(text []byte, i int, w uint32) bool {
-	for _, lit := range g.buckets[w] {
-		if i+len(lit) <= len(text) && foldedEqual(text[i:i+len(lit)], lit) {
+	for _, gl := range g.buckets[w] {
+		if s := i - gl.off; s >= 0 && s+len(gl.lit) <= len(text) && foldedEqual(text[s:s+len(gl.lit)], gl.lit) {
 			return true
 		}
 	}

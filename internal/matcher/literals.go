@@ -59,6 +59,10 @@ var commonFragments = []string{
 	"stylesheet", "text/javascript", "function", "return", "var ", "window.",
 	"document.", "jquery", "react", "require", "/assets/", "/static/", "/wp-content/",
 	"common", "desktop", "default", "content", "columns", "container", "wrapper",
+	// JavaScript APIs every site calls
+	"localstorage", "sessionstorage", ".getitem(", ".setitem(", "addeventlistener", "queryselector",
+	"getelementby", "createelement", "appendchild", "setattribute", "innerhtml", "settimeout",
+	"setinterval", "json.parse", "json.stringify", "prototype", "undefined", "navigator.", "location.",
 }
 
 // rarity is how many bytes of lit are not covered by common fragments: a
