@@ -5,43 +5,52 @@ import (
 )
 
 // Gate answers one question fast: does a text contain any of a set of
-// literals, ignoring ASCII case? It looks at every 4-byte window of the
-// text once, case-folded by OR-ing 0x20 into each byte (which folds
-// letters and, harmlessly, some punctuation pairs: the gate may answer yes
-// wrongly, never no wrongly), hashes it into an 8 KiB bit table of the
-// literals' first four bytes, and checks the literals behind a set bit
-// only. No copy of the text is made. It runs near a gigabyte per second,
-// several times the Aho-Corasick pass, which is what makes skipping pages
-// without candidates worth it.
+// literals, ignoring ASCII case? It never copies the text. Windows of the
+// text are case-folded by OR-ing 0x20 into each byte (which folds letters
+// and, harmlessly, some punctuation pairs: the gate may answer yes
+// wrongly, never no wrongly), hashed into 8 KiB bit tables of windows of
+// the literals, and the literals behind a set bit are then checked.
+//
+// To look at only one text position in gateStride, every literal with at
+// least gateStride windows is indexed by gateStride consecutive windows
+// (8 bytes long for literals of 11 bytes or more, 4 bytes otherwise): an
+// occurrence anywhere then has one of them at a sampled position. The few
+// literals too short for that (under 7 bytes) are checked at every
+// position in a table of their own. Windows are chosen where the literal
+// is least made of common HTML and JavaScript fragments, so that
+// "https://" or "window." prefixes found on every page do not make the
+// gate verify at every link.
 //
 // A Gate is immutable and safe for concurrent use.
 type Gate struct {
-	table    [gateBits / 64]uint64 // literals of 4 to 7 bytes, by a 4-byte window
-	table8   [gateBits / 64]uint64 // literals of 8 bytes or more, by an 8-byte window
-	buckets  map[uint32][]gateLit  // folded 4-byte window -> short literals
-	buckets8 map[uint64][]gateLit  // folded 8-byte window -> long literals
-	short    bool                  // some literal has fewer than 8 bytes
+	table8  bitTable // sampled 8-byte windows of long literals
+	table4  bitTable // sampled 4-byte windows of medium literals
+	tiny    bitTable // 4-byte windows of literals checked everywhere
+	long    map[uint64][]gateLit
+	medium  map[uint32][]gateLit
+	tinyLit map[uint32][]gateLit
+	hasMed  bool
+	hasTiny bool
 }
 
-// gateLit is a folded literal and the offset of the window it is indexed
-// by: its rarest window, so that "https://" or "window." prefixes, found on
-// every page, do not make the gate verify at every link.
+// gateLit is a folded literal and the offset of one of its windows.
 type gateLit struct {
 	lit []byte
 	off int
 }
 
-const (
-	gateBits  = 1 << 16
-	gateShift = 32 - 16
-)
+// gateStride is how many text positions the sampled tables skip over.
+const gateStride = 4
 
-// fold4 folds a 4-byte window for the gate.
-func fold4(w uint32) uint32 { return w | 0x20202020 }
+const gateBits = 1 << 16
 
-func gateHash(w uint32) uint32 { return (w * 0x9E3779B1) >> gateShift }
+type bitTable [gateBits / 64]uint64
 
-func gateHash8(w uint64) uint32 { return uint32((w * 0x9E3779B97F4A7C15) >> (64 - 16)) }
+func (t *bitTable) set(h uint32)      { t[h/64] |= 1 << (h % 64) }
+func (t *bitTable) has(h uint32) bool { return t[h/64]&(1<<(h%64)) != 0 }
+
+func hash4(w uint32) uint32 { return (w * 0x9E3779B1) >> (32 - 16) }
+func hash8(w uint64) uint32 { return uint32((w * 0x9E3779B97F4A7C15) >> (64 - 16)) }
 
 func foldBytes(b []byte) []byte {
 	out := make([]byte, len(b))
@@ -55,26 +64,35 @@ func foldBytes(b []byte) []byte {
 // It reports false when a literal is shorter than four bytes: such a gate
 // would open on nearly every text, so callers should not gate at all.
 func NewGate(lits []string) (*Gate, bool) {
-	g := &Gate{buckets: map[uint32][]gateLit{}, buckets8: map[uint64][]gateLit{}}
+	g := &Gate{long: map[uint64][]gateLit{}, medium: map[uint32][]gateLit{}, tinyLit: map[uint32][]gateLit{}}
 	for _, l := range lits {
 		if len(l) < 4 {
 			return nil, false
 		}
 		f := foldBytes([]byte(l))
-		if len(f) >= 8 {
-			off := rarestWindow(l, 8)
-			w := binary.LittleEndian.Uint64(f[off:])
-			h := gateHash8(w)
-			g.table8[h/64] |= 1 << (h % 64)
-			g.buckets8[w] = append(g.buckets8[w], gateLit{f, off})
-			continue
+		switch {
+		case len(f) >= 8+gateStride-1:
+			k := rarestWindow(l, 8+gateStride-1)
+			for off := k; off < k+gateStride; off++ {
+				w := binary.LittleEndian.Uint64(f[off:])
+				g.table8.set(hash8(w))
+				g.long[w] = append(g.long[w], gateLit{f, off})
+			}
+		case len(f) >= 4+gateStride-1:
+			g.hasMed = true
+			k := rarestWindow(l, 4+gateStride-1)
+			for off := k; off < k+gateStride; off++ {
+				w := binary.LittleEndian.Uint32(f[off:])
+				g.table4.set(hash4(w))
+				g.medium[w] = append(g.medium[w], gateLit{f, off})
+			}
+		default:
+			g.hasTiny = true
+			off := rarestWindow(l, 4)
+			w := binary.LittleEndian.Uint32(f[off:])
+			g.tiny.set(hash4(w))
+			g.tinyLit[w] = append(g.tinyLit[w], gateLit{f, off})
 		}
-		g.short = true
-		off := rarestWindow(l, 4)
-		w := binary.LittleEndian.Uint32(f[off:])
-		h := gateHash(w)
-		g.table[h/64] |= 1 << (h % 64)
-		g.buckets[w] = append(g.buckets[w], gateLit{f, off})
 	}
 	return g, true
 }
@@ -95,45 +113,40 @@ func rarestWindow(lit string, n int) int {
 // ignored), possibly wrongly yes, never wrongly no.
 func (g *Gate) Any(text []byte) bool {
 	n := len(text)
-	for i := 0; i+8 <= n; i++ {
-		w8 := binary.LittleEndian.Uint64(text[i:]) | 0x2020202020202020
-		if h := gateHash8(w8); g.table8[h/64]&(1<<(h%64)) != 0 && g.verify8(text, i, w8) {
-			return true
-		}
-		if !g.short {
+	const fold8 = 0x2020202020202020
+	// Sampled positions: every window of a sampled literal that can fit,
+	// including the short tail where only 4-byte windows fit.
+	for i := 0; i+4 <= n; i += gateStride {
+		if i+8 <= n {
+			w8 := binary.LittleEndian.Uint64(text[i:]) | fold8
+			if g.table8.has(hash8(w8)) && verify(g.long[w8], text, i) {
+				return true
+			}
+			if g.hasMed {
+				if w4 := uint32(w8); g.table4.has(hash4(w4)) && verify(g.medium[w4], text, i) {
+					return true
+				}
+			}
 			continue
 		}
-		w4 := uint32(w8)
-		if h := gateHash(w4); g.table[h/64]&(1<<(h%64)) != 0 && g.verify4(text, i, w4) {
+		if w4 := binary.LittleEndian.Uint32(text[i:]) | 0x20202020; g.hasMed && g.table4.has(hash4(w4)) && verify(g.medium[w4], text, i) {
 			return true
 		}
 	}
-	for i := max(0, n-7); i+4 <= n; i++ { // the tail is too short for 8
-		if g.short && g.at4(text, i) {
-			return true
-		}
+	if !g.hasTiny {
+		return false
 	}
-	return false
-}
-
-func (g *Gate) verify8(text []byte, i int, w uint64) bool {
-	for _, gl := range g.buckets8[w] {
-		if s := i - gl.off; s >= 0 && s+len(gl.lit) <= len(text) && foldedEqual(text[s:s+len(gl.lit)], gl.lit) {
+	for i := 0; i+4 <= n; i++ {
+		if w4 := binary.LittleEndian.Uint32(text[i:]) | 0x20202020; g.tiny.has(hash4(w4)) && verify(g.tinyLit[w4], text, i) {
 			return true
 		}
 	}
 	return false
 }
 
-// at4 checks the short literals at i.
-func (g *Gate) at4(text []byte, i int) bool {
-	w := fold4(binary.LittleEndian.Uint32(text[i:]))
-	h := gateHash(w)
-	return g.table[h/64]&(1<<(h%64)) != 0 && g.verify4(text, i, w)
-}
-
-func (g *Gate) verify4(text []byte, i int, w uint32) bool {
-	for _, gl := range g.buckets[w] {
+// verify checks the literals indexed by the window at text[i:].
+func verify(lits []gateLit, text []byte, i int) bool {
+	for _, gl := range lits {
 		if s := i - gl.off; s >= 0 && s+len(gl.lit) <= len(text) && foldedEqual(text[s:s+len(gl.lit)], gl.lit) {
 			return true
 		}
