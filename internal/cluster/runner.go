@@ -12,12 +12,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/aicensus/aicensus/internal/detect"
-	"github.com/aicensus/aicensus/internal/dns"
-	"github.com/aicensus/aicensus/internal/fetch"
 	"github.com/aicensus/aicensus/internal/model"
 	"github.com/aicensus/aicensus/internal/pipeline"
-	"github.com/aicensus/aicensus/internal/probe"
+	"github.com/aicensus/aicensus/internal/scan"
 )
 
 // runner runs one scan's units on one worker: a single pipeline.RunLive
@@ -66,28 +63,18 @@ func (w *worker) newRunner(ctx context.Context, cfg ScanConfig) (*runner, error)
 	if w.opts.Resolvers != nil {
 		dc.Servers = w.opts.Resolvers
 	}
-	res, err := dns.New(dc)
+	sp, err := scan.NewStaticProber(det, dc, fo, po)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: scan %s: %w", cfg.Key, err)
-	}
-	fo.Resolver, fo.DNSStatus = res, dns.StatusOf
-	if fo.ScriptLister == nil {
-		fo.ScriptLister = detect.ScriptSources
-	}
-	client, err := fetch.New(fo)
-	if err != nil {
-		res.Close()
 		return nil, fmt.Errorf("cluster: scan %s: %w", cfg.Key, err)
 	}
 	cons, err := w.js.Consumer(ctx, UnitsStream, "workers-"+cfg.Key)
 	if err != nil {
-		client.Close()
-		res.Close()
+		sp.Close()
 		return nil, fmt.Errorf("cluster: scan %s: units consumer: %w", cfg.Key, err)
 	}
 	r := &runner{
-		w: w, cfg: cfg, cons: cons, prober: probe.New(res, client, po), det: det,
-		closer:        func() { client.Close(); res.Close() },
+		w: w, cfg: cfg, cons: cons, prober: sp, det: det,
+		closer:        sp.Close,
 		fetchWorkers:  firstPositive(w.opts.FetchWorkers, cfg.FetchWorkers, 64),
 		detectWorkers: firstPositive(w.opts.DetectWorkers, cfg.DetectWorkers, 0),
 		held:          map[*unitRun]struct{}{}, units: map[string]*unitRun{}, byLine: map[int][]*unitRun{},

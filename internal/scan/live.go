@@ -176,26 +176,13 @@ func Live(ctx context.Context, cfg LiveConfig) (Summary, error) {
 		log.Info("scan started", "scan", sc.ID, "input", cfg.Input)
 	}
 
-	dc := cfg.DNS
-	if dc.RecordTypes == nil {
-		dc.RecordTypes = cfg.Detector.DNSTypes() // ask only what the catalog can match
-	}
-	res, err := dns.New(dc)
+	sp, err := NewStaticProber(cfg.Detector, cfg.DNS, cfg.Fetch, cfg.Probe)
 	if err != nil {
 		return sum, err
 	}
-	defer res.Close()
-	fo := cfg.Fetch
-	fo.Resolver, fo.DNSStatus = res, dns.StatusOf
-	if fo.ScriptLister == nil {
-		fo.ScriptLister = detect.ScriptSources
-	}
-	client, err := fetch.New(fo)
-	if err != nil {
-		return sum, err
-	}
-	defer client.Close()
-	var prober pipeline.Prober = probe.New(res, client, cfg.Probe)
+	defer sp.Close()
+	res, fo := sp.Resolver, sp.Fetch
+	var prober pipeline.Prober = sp
 	if cfg.Render != nil {
 		ro := *cfg.Render
 		ro.Resolver, ro.AllowPrivate, ro.Allow, ro.PortMap = res, fo.AllowPrivate, fo.Allow, fo.PortMap
