@@ -320,7 +320,6 @@ func (d *Detector) buildGate() error {
 		return nil
 	}
 	decoded = append(decoded, d.domLits...)
-	raw = append(raw, d.jsLow...)
 	if d.csp.set != nil && d.csp.set.Len() > 0 {
 		raw = append(raw, "content-security-policy")
 	}
@@ -329,8 +328,17 @@ func (d *Detector) buildGate() error {
 			return nil
 		}
 	}
-	lits := append(raw, decoded...)
-	if g, ok := matcher.NewGate(lits); ok {
+	var lits []matcher.GateLiteral
+	for _, l := range append(raw, decoded...) {
+		lits = append(lits, matcher.GateLiteral{Lit: l})
+	}
+	// js paths count only as whole identifiers in their own case (see
+	// jsUse and objectHasKey), so "Kapazität" does not open the gate for
+	// a "Kapa" global, nor "kapa" for it.
+	for _, l := range d.jsLits {
+		lits = append(lits, matcher.GateLiteral{Lit: l.path, Exact: true, Ident: true})
+	}
+	if g, ok := matcher.NewGateOf(lits); ok {
 		d.gate = g
 	}
 	return nil

@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"encoding/binary"
+	"strings"
 )
 
 // Gate answers one question fast: does a text contain any of a set of
@@ -15,8 +16,9 @@ import (
 // least gateStride windows is indexed by gateStride consecutive windows
 // (8 bytes long for literals of 11 bytes or more, 4 bytes otherwise): an
 // occurrence anywhere then has one of them at a sampled position. The few
-// literals too short for that (under 7 bytes) are checked at every
-// position in a table of their own. Windows are chosen where the literal
+// literals too short for that (4 to 6 bytes) are indexed by two
+// consecutive 3-byte windows and looked for at every second position,
+// taken from the same 8-byte load. Windows are chosen where the literal
 // is least made of common HTML and JavaScript fragments, so that
 // "https://" or "window." prefixes found on every page do not make the
 // gate verify at every link.
@@ -25,7 +27,7 @@ import (
 type Gate struct {
 	table8  bitTable // sampled 8-byte windows of long literals
 	table4  bitTable // sampled 4-byte windows of medium literals
-	tiny    bitTable // 4-byte windows of literals checked everywhere
+	tiny    bitTable // 3-byte windows of short literals, at every second position
 	long    map[uint64][]gateLit
 	medium  map[uint32][]gateLit
 	tinyLit map[uint32][]gateLit
@@ -33,14 +35,31 @@ type Gate struct {
 	hasTiny bool
 }
 
-// gateLit is a folded literal and the offset of one of its windows.
+// gateLit is a folded literal and the offset of one of its windows; exact
+// (the literal as given) and ident restrict it as GateLiteral says.
 type gateLit struct {
-	lit []byte
-	off int
+	lit   []byte
+	off   int
+	exact []byte
+	ident bool
 }
 
-// gateStride is how many text positions the sampled tables skip over.
-const gateStride = 4
+// A GateLiteral is one literal of a Gate built by NewGateOf. Lit is
+// matched ignoring ASCII case unless Exact. With Ident, an occurrence
+// counts only as a whole identifier: no identifier byte ([A-Za-z0-9_$] or
+// any byte from 0x80) right before or after it, as for JavaScript names
+// recognised in source code.
+type GateLiteral struct {
+	Lit          string
+	Exact, Ident bool
+}
+
+// gateStride is how many text positions the sampled tables skip over;
+// tinyStride is the same for short literals' 3-byte windows.
+const (
+	gateStride = 4
+	tinyStride = 2
+)
 
 const gateBits = 1 << 16
 
@@ -64,8 +83,24 @@ func foldBytes(b []byte) []byte {
 // It reports false when a literal is shorter than four bytes: such a gate
 // would open on nearly every text, so callers should not gate at all.
 func NewGate(lits []string) (*Gate, bool) {
+	gl := make([]GateLiteral, len(lits))
+	for i, l := range lits {
+		gl[i] = GateLiteral{Lit: l}
+	}
+	return NewGateOf(gl)
+}
+
+// NewGateOf is NewGate with literals that may be case-sensitive or whole
+// identifiers; Lit is given in the case it must have when Exact, in any
+// case otherwise.
+func NewGateOf(lits []GateLiteral) (*Gate, bool) {
 	g := &Gate{long: map[uint64][]gateLit{}, medium: map[uint32][]gateLit{}, tinyLit: map[uint32][]gateLit{}}
-	for _, l := range lits {
+	for _, gl := range lits {
+		l := strings.ToLower(gl.Lit)
+		var exact []byte
+		if gl.Exact {
+			exact = []byte(gl.Lit)
+		}
 		if len(l) < 4 {
 			return nil, false
 		}
@@ -76,7 +111,7 @@ func NewGate(lits []string) (*Gate, bool) {
 			for off := k; off < k+gateStride; off++ {
 				w := binary.LittleEndian.Uint64(f[off:])
 				g.table8.set(hash8(w))
-				g.long[w] = append(g.long[w], gateLit{f, off})
+				g.long[w] = append(g.long[w], gateLit{f, off, exact, gl.Ident})
 			}
 		case len(f) >= 4+gateStride-1:
 			g.hasMed = true
@@ -84,14 +119,16 @@ func NewGate(lits []string) (*Gate, bool) {
 			for off := k; off < k+gateStride; off++ {
 				w := binary.LittleEndian.Uint32(f[off:])
 				g.table4.set(hash4(w))
-				g.medium[w] = append(g.medium[w], gateLit{f, off})
+				g.medium[w] = append(g.medium[w], gateLit{f, off, exact, gl.Ident})
 			}
 		default:
 			g.hasTiny = true
-			off := rarestWindow(l, 4)
-			w := binary.LittleEndian.Uint32(f[off:])
-			g.tiny.set(hash4(w))
-			g.tinyLit[w] = append(g.tinyLit[w], gateLit{f, off})
+			k := rarestWindow(l, 3+tinyStride-1)
+			for off := k; off < k+tinyStride; off++ {
+				w := uint32(f[off]) | uint32(f[off+1])<<8 | uint32(f[off+2])<<16
+				g.tiny.set(hash4(w))
+				g.tinyLit[w] = append(g.tinyLit[w], gateLit{f, off, exact, gl.Ident})
+			}
 		}
 	}
 	return g, true
@@ -114,30 +151,37 @@ func rarestWindow(lit string, n int) int {
 func (g *Gate) Any(text []byte) bool {
 	n := len(text)
 	const fold8 = 0x2020202020202020
-	// Sampled positions: every window of a sampled literal that can fit,
-	// including the short tail where only 4-byte windows fit.
-	for i := 0; i+4 <= n; i += gateStride {
-		if i+8 <= n {
-			w8 := binary.LittleEndian.Uint64(text[i:]) | fold8
-			if g.table8.has(hash8(w8)) && verify(g.long[w8], text, i) {
+	// Sampled positions i (multiples of gateStride) while 8 bytes fit; the
+	// short literals' windows at i and i+2 come from the same load.
+	i := 0
+	for ; i+8 <= n; i += gateStride {
+		w8 := binary.LittleEndian.Uint64(text[i:]) | fold8
+		if g.table8.has(hash8(w8)) && verify(g.long[w8], text, i) {
+			return true
+		}
+		if g.hasMed {
+			if w4 := uint32(w8); g.table4.has(hash4(w4)) && verify(g.medium[w4], text, i) {
 				return true
 			}
-			if g.hasMed {
-				if w4 := uint32(w8); g.table4.has(hash4(w4)) && verify(g.medium[w4], text, i) {
-					return true
-				}
-			}
-			continue
 		}
-		if w4 := binary.LittleEndian.Uint32(text[i:]) | 0x20202020; g.hasMed && g.table4.has(hash4(w4)) && verify(g.medium[w4], text, i) {
+		if g.hasTiny {
+			if w3 := uint32(w8) & 0xFFFFFF; g.tiny.has(hash4(w3)) && verify(g.tinyLit[w3], text, i) {
+				return true
+			}
+			if w3 := uint32(w8>>16) & 0xFFFFFF; g.tiny.has(hash4(w3)) && verify(g.tinyLit[w3], text, i+2) {
+				return true
+			}
+		}
+	}
+	// The tail, under 8 bytes: long literals cannot start there any more.
+	for j := i; g.hasMed && j+4 <= n; j += gateStride {
+		if w4 := binary.LittleEndian.Uint32(text[j:]) | 0x20202020; g.table4.has(hash4(w4)) && verify(g.medium[w4], text, j) {
 			return true
 		}
 	}
-	if !g.hasTiny {
-		return false
-	}
-	for i := 0; i+4 <= n; i++ {
-		if w4 := binary.LittleEndian.Uint32(text[i:]) | 0x20202020; g.tiny.has(hash4(w4)) && verify(g.tinyLit[w4], text, i) {
+	for j := i; g.hasTiny && j+3 <= n; j += tinyStride {
+		w3 := (uint32(text[j]) | uint32(text[j+1])<<8 | uint32(text[j+2])<<16) | 0x202020
+		if g.tiny.has(hash4(w3)) && verify(g.tinyLit[w3], text, j) {
 			return true
 		}
 	}
@@ -147,11 +191,26 @@ func (g *Gate) Any(text []byte) bool {
 // verify checks the literals indexed by the window at text[i:].
 func verify(lits []gateLit, text []byte, i int) bool {
 	for _, gl := range lits {
-		if s := i - gl.off; s >= 0 && s+len(gl.lit) <= len(text) && foldedEqual(text[s:s+len(gl.lit)], gl.lit) {
-			return true
+		s := i - gl.off
+		e := s + len(gl.lit)
+		if s < 0 || e > len(text) || !foldedEqual(text[s:e], gl.lit) {
+			continue
 		}
+		if gl.exact != nil && string(text[s:e]) != string(gl.exact) {
+			continue
+		}
+		if gl.ident && (s > 0 && isIdent(text[s-1]) || e < len(text) && isIdent(text[e])) {
+			continue
+		}
+		return true
 	}
 	return false
+}
+
+// isIdent reports whether c can be part of a JavaScript identifier (any
+// byte from 0x80 counts: it may be part of a non-ASCII letter).
+func isIdent(c byte) bool {
+	return c == '_' || c == '$' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c >= 0x80
 }
 
 // foldedEqual compares text, folded like the gate folds, with a folded

@@ -306,3 +306,57 @@ func FuzzGate(f *testing.F) {
 		}
 	})
 }
+
+// TestGateEveryPlacement puts literals of every length the gate indexes
+// differently (short, medium, long) at every offset of texts of many
+// lengths, in mixed case: the gate must open for each, and stay shut on
+// the filler alone.
+func TestGateEveryPlacement(t *testing.T) {
+	var lits []string
+	for n := 4; n <= 24; n++ {
+		lits = append(lits, "zq#xj!wk$vy%pb&fm*gh(zt)"[:n])
+	}
+	filler := strings.Repeat("the quick brown fox <div class=a> window.x = 1; ", 4)
+	for _, lit := range lits {
+		g, ok := NewGate([]string{lit})
+		if !ok {
+			t.Fatalf("gate refused %q", lit)
+		}
+		for size := len(lit); size <= len(lit)+40; size++ {
+			base := filler[:size-len(lit)]
+			if g.Any([]byte(base)) {
+				t.Fatalf("gate of %q opened on filler %q", lit, base)
+			}
+			for off := 0; off <= len(base); off++ {
+				text := base[:off] + strings.ToUpper(lit[:len(lit)/2]) + lit[len(lit)/2:] + base[off:]
+				if !g.Any([]byte(text)) {
+					t.Fatalf("gate of %q missed it at %d in %q", lit, off, text)
+				}
+			}
+		}
+	}
+}
+
+func TestGateExactIdent(t *testing.T) {
+	g, ok := NewGateOf([]GateLiteral{{Lit: "Kapa", Exact: true, Ident: true}, {Lit: "cdn.botpress.cloud"}})
+	if !ok {
+		t.Fatal("gate refused")
+	}
+	for text, want := range map[string]bool{
+		"window.Kapa = {}":          true,
+		"Kapa('open')":              true,
+		`window["Kapa"]=1`:          true,
+		"Kapa":                      true,
+		"die Kapazität":             false, // longer identifier
+		"xKapa()":                   false,
+		"$Kapa()":                   false,
+		"kapa()":                    false, // js names are case-sensitive
+		"KAPA()":                    false,
+		"é" + "Kapa()":              false, // a non-ASCII letter before it
+		"src=//CDN.BOTPRESS.cloud/": true,  // other literals still ignore case
+	} {
+		if got := g.Any([]byte(text)); got != want {
+			t.Errorf("Any(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
