@@ -90,3 +90,28 @@ func FuzzScriptSources(f *testing.F) {
 		_ = ScriptSources(body, base)
 	})
 }
+
+// FuzzTagAttrs: the in-place attribute parser agrees with the tokenizer
+// whenever it answers.
+func FuzzTagAttrs(f *testing.F) {
+	for _, s := range []string{
+		`<script src="a.js" type=module>`, `<script SRC = 'x' src=y>`, `<script =src=a src=b/>`,
+		`<script src=a&amp;b>`, `<base href="/d/" / href=e>`, `<script src="a`, `<script /src=a>`,
+		"<script src=\"a\r\nb\">", `<script type= >`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, tag []byte) {
+		if len(tag) < 2 || tag[0] != '<' || tag[1]|0x20 < 'a' || tag[1]|0x20 > 'z' {
+			return
+		}
+		va, vb, n, ok := plainTagAttrs(tag, "src", "type")
+		if !ok {
+			return
+		}
+		wa, wb, wn := tokenizerTagAttrs(tag, "src", "type")
+		if va != wa || vb != wb || n != wn {
+			t.Fatalf("%q: plain (%q, %q, %d), tokenizer (%q, %q, %d)", tag, va, vb, n, wa, wb, wn)
+		}
+	})
+}
