@@ -96,7 +96,7 @@ func BenchmarkArchive(b *testing.B) {
 			})
 		})
 		b.Run(name+"/detect=ai", func(b *testing.B) {
-			h := &archiveHandler{det: det, acc: &pageAccumulator{pending: map[string][]pendingPage{}}}
+			h := &pageHandler{det: det}
 			run(b, func(ctx context.Context, it *warc.Item) error {
 				if it.Observation == nil || contentKind(it.Observation) == kindSkip {
 					return nil

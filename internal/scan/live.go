@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -87,19 +85,6 @@ const DefaultDBMemory = "256MB"
 // unfinished scan matches.
 var ErrNothingToResume = errors.New("scan: no unfinished scan of this input and these options to resume")
 
-// liveSpec is what identifies "the same scan" for resume: everything that
-// changes which lines exist or what a result holds.
-type liveSpec struct {
-	Input          string `json:"input"`
-	InputSize      int64  `json:"input_size"`
-	Column         string `json:"column,omitempty"`
-	Format         string `json:"format,omitempty"`
-	CatalogVersion string `json:"catalog_version"`
-	MaxBodyBytes   int64  `json:"max_body_bytes,omitempty"`
-	MaxScripts     int    `json:"max_scripts,omitempty"`
-	StrictRobots   bool   `json:"strict_robots,omitempty"`
-}
-
 // Live runs a live scan to completion, or until ctx ends (then the scan is
 // marked interrupted and running the same scan again continues it).
 func Live(ctx context.Context, cfg LiveConfig) (Summary, error) {
@@ -108,63 +93,22 @@ func Live(ctx context.Context, cfg LiveConfig) (Summary, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	spec := liveSpec{
-		Input: cfg.Input, Column: cfg.InputOptions.Column, Format: fmt.Sprint(cfg.InputOptions.Format),
-		CatalogVersion: cfg.Detector.Catalog().Version(), MaxBodyBytes: cfg.Fetch.MaxBodyBytes,
-		MaxScripts: cfg.Fetch.MaxScripts, StrictRobots: cfg.Fetch.StrictRobots,
+	rec, err := LiveRecord(cfg)
+	if err != nil {
+		return Summary{}, err
 	}
-	resumable := cfg.Input != "-"
-	if resumable {
-		abs, err := filepath.Abs(cfg.Input)
-		if err != nil {
-			return Summary{}, err
-		}
-		st, err := os.Stat(abs)
-		if err != nil {
-			return Summary{}, fmt.Errorf("scan: input: %w", err)
-		}
-		spec.Input, spec.InputSize = abs, st.Size()
-	}
-	specJSON, _ := json.Marshal(spec)
-	fp := store.Fingerprint(store.KindLive, spec.Input, specJSON)
-
-	if cfg.DBMemory == "" {
-		cfg.DBMemory = DefaultDBMemory
-	}
-	// One DuckDB thread: the writer is single, and per-thread buffers during
-	// checkpoints are what made a scan's memory grow.
-	st, err := store.Open(ctx, cfg.DB, store.Options{MemoryLimit: cfg.DBMemory, Threads: 1, CheckpointThreshold: "4MB"})
+	st, err := OpenStore(ctx, cfg.DB, cfg.DBMemory)
 	if err != nil {
 		return Summary{}, err
 	}
 	defer st.Close()
 
 	sum := Summary{}
-	var sc store.Scan
-	if resumable {
-		if prev, ok, err := st.FindResumable(ctx, store.KindLive, fp); err != nil {
-			return sum, err
-		} else if ok {
-			sc, sum.Resumed = prev, true
-		}
-	}
-	if cfg.Resume && !sum.Resumed {
-		return sum, ErrNothingToResume
-	}
-	if !sum.Resumed {
-		if !resumable {
-			fp = "" // stdin cannot be read twice: never resumed
-		}
-		sc, err = st.CreateScan(ctx, store.ScanSpec{
-			Kind: store.KindLive, Input: cfg.Input, Options: cfg.Options,
-			CatalogVersion: spec.CatalogVersion, ToolVersion: cfg.ToolVersion, Fingerprint: fp,
-		})
-		if err != nil {
-			return sum, err
-		}
-	} else if err := st.SetScanState(ctx, sc.ID, store.ScanRunning); err != nil {
+	sc, resumed, err := OpenRecord(ctx, st, rec)
+	if err != nil {
 		return sum, err
 	}
+	sum.Resumed = resumed
 	sum.ScanID = sc.ID
 	var done *store.LineSet
 	if sum.Resumed {
@@ -206,7 +150,7 @@ func Live(ctx context.Context, cfg LiveConfig) (Summary, error) {
 	}
 	defer in.Close()
 	total := int64(-1)
-	if resumable {
+	if rec.Fingerprint != "" {
 		total = countLines(cfg.Input)
 	}
 	rep := progress.New(cfg.Progress, total, cfg.Progress != nil, 10*time.Second, log)
