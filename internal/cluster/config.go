@@ -15,6 +15,7 @@ import (
 	"github.com/aicensus/aicensus/internal/dns"
 	"github.com/aicensus/aicensus/internal/fetch"
 	"github.com/aicensus/aicensus/internal/probe"
+	"github.com/aicensus/aicensus/internal/store"
 )
 
 // ScanConfig is what a worker needs to run a scan's units: it travels in
@@ -45,6 +46,25 @@ type ScanConfig struct {
 	MaxAttempts int           `json:"max_attempts"`
 	NakDelay    time.Duration `json:"nak_delay"`
 	ToolVersion string        `json:"tool_version,omitempty"`
+	// Kind is the scan's kind: store.KindLive (also when empty; units are
+	// batches of input lines) or store.KindWARC (units are archive files,
+	// read as Archive says).
+	Kind string `json:"kind,omitempty"`
+	// Archive says how workers read the archive files of a KindWARC scan.
+	Archive *ArchiveSettings `json:"archive,omitempty"`
+}
+
+// ArchiveSettings is how workers read an archive scan's files: the same
+// page detection as scan.Archive with the coordinator's reader options.
+type ArchiveSettings struct {
+	// PerHost aggregates per host instead of per registrable domain.
+	PerHost bool `json:"per_host,omitempty"`
+	// Warc holds every data field of warc.Options by Go field name (an
+	// HTTP client does not travel: workers use their default one).
+	Warc map[string]json.RawMessage `json:"warc"`
+	// Workers is the coordinator's reader pool size per file (0: each
+	// worker's number of CPUs).
+	Workers int `json:"workers,omitempty"`
 }
 
 // CatalogSpec says how to rebuild the scan's detector: catalog.Open with
@@ -209,6 +229,10 @@ func decodeScanConfig(b []byte) (ScanConfig, error) {
 		return c, fmt.Errorf("cluster: scan config: malformed key %q or scan id %d", c.Key, c.ScanID)
 	case c.Heartbeat <= 0 || c.MaxAttempts <= 0:
 		return c, fmt.Errorf("cluster: scan %s: heartbeat %s, max attempts %d", c.Key, c.Heartbeat, c.MaxAttempts)
+	case c.Kind != "" && c.Kind != store.KindLive && c.Kind != store.KindWARC:
+		return c, fmt.Errorf("cluster: scan %s: %w: kind %q; upgrade the worker", c.Key, ErrUnsupportedUnit, c.Kind)
+	case c.Kind == store.KindWARC && c.Archive == nil:
+		return c, fmt.Errorf("cluster: scan %s: archive scan without archive settings", c.Key)
 	}
 	return c, nil
 }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -53,20 +51,6 @@ type ScanOptions struct {
 // ErrUnitsFailed means some units could not be run by any worker; the scan
 // is marked interrupted and running it again retries them.
 var ErrUnitsFailed = errors.New("cluster: units failed")
-
-// liveSpec mirrors scan.Live's resume identity, so a scan started on one
-// machine can be continued on the cluster and the other way round
-// (TestClusterResumesSingleMachineScan keeps them equal).
-type liveSpec struct {
-	Input          string `json:"input"`
-	InputSize      int64  `json:"input_size"`
-	Column         string `json:"column,omitempty"`
-	Format         string `json:"format,omitempty"`
-	CatalogVersion string `json:"catalog_version"`
-	MaxBodyBytes   int64  `json:"max_body_bytes,omitempty"`
-	MaxScripts     int    `json:"max_scripts,omitempty"`
-	StrictRobots   bool   `json:"strict_robots,omitempty"`
-}
 
 // coordinator is one run of Scan.
 type coordinator struct {
@@ -124,48 +108,25 @@ func Scan(ctx context.Context, opts ScanOptions) (scan.Summary, error) {
 	return c.sum, c.close(ctx, runErr)
 }
 
-// openScan opens the store and creates or resumes the scan record, as
-// scan.Live does.
+// openScan opens the store and creates or resumes the scan record with
+// scan.Live's own identity (scan.LiveRecord), so a scan started on one
+// machine can be continued on the cluster and the other way round.
 func (c *coordinator) openScan(ctx context.Context) error {
-	cfg := c.cfg
-	abs, err := filepath.Abs(cfg.Input)
+	rec, err := scan.LiveRecord(c.cfg)
 	if err != nil {
 		return err
 	}
-	fi, err := os.Stat(abs)
-	if err != nil {
-		return fmt.Errorf("scan: input: %w", err)
-	}
-	spec := liveSpec{
-		Input: abs, InputSize: fi.Size(), Column: cfg.InputOptions.Column, Format: fmt.Sprint(cfg.InputOptions.Format),
-		CatalogVersion: c.opts.Catalog.Version, MaxBodyBytes: cfg.Fetch.MaxBodyBytes,
-		MaxScripts: cfg.Fetch.MaxScripts, StrictRobots: cfg.Fetch.StrictRobots,
-	}
-	specJSON, _ := json.Marshal(spec)
-	fp := store.Fingerprint(store.KindLive, spec.Input, specJSON)
-	mem := cfg.DBMemory
-	if mem == "" {
-		mem = scan.DefaultDBMemory // as scan.Live: appends need little buffer
-	}
-	if c.st, err = store.Open(ctx, cfg.DB, store.Options{MemoryLimit: mem}); err != nil {
+	return c.openRecord(ctx, rec, c.cfg.DB, c.cfg.DBMemory)
+}
+
+// openRecord opens the store and the scan record, and derives the key.
+func (c *coordinator) openRecord(ctx context.Context, rec scan.Record, db, mem string) error {
+	var err error
+	if c.st, err = scan.OpenStore(ctx, db, mem); err != nil {
 		return err
 	}
-	prev, ok, err := c.st.FindResumable(ctx, store.KindLive, fp)
-	if err != nil {
-		return err
-	}
-	if cfg.Resume && !ok {
-		return scan.ErrNothingToResume
-	}
-	if ok {
-		c.sc, c.sum.Resumed = prev, true
-		if err := c.st.SetScanState(ctx, prev.ID, store.ScanRunning); err != nil {
-			return err
-		}
-	} else if c.sc, err = c.st.CreateScan(ctx, store.ScanSpec{
-		Kind: store.KindLive, Input: cfg.Input, Options: cfg.Options,
-		CatalogVersion: spec.CatalogVersion, ToolVersion: cfg.ToolVersion, Fingerprint: fp,
-	}); err != nil {
+	if c.sc, c.sum.Resumed, err = scan.OpenRecord(ctx, c.st, rec); err != nil {
+		c.st.Close()
 		return err
 	}
 	c.sum.ScanID = c.sc.ID
@@ -229,6 +190,21 @@ func (c *coordinator) run(ctx context.Context) error {
 // entry (which starts the workers).
 func (c *coordinator) setup(ctx context.Context) error {
 	s := c.opts.Settings
+	if err := c.setupBus(ctx); err != nil {
+		return err
+	}
+	cfg, err := newScanConfig(c.key, c.sc.ID, c.opts.Catalog, c.cfg.Fetch, c.cfg.DNS, c.cfg.Probe, s)
+	if err != nil {
+		return err
+	}
+	cfg.FetchWorkers, cfg.DetectWorkers, cfg.ToolVersion = c.cfg.FetchWorkers, c.cfg.DetectWorkers, c.cfg.ToolVersion
+	cfg.UnitSize = c.opts.UnitSize
+	return c.putConfig(ctx, cfg)
+}
+
+// setupBus creates the streams and this scan's consumers.
+func (c *coordinator) setupBus(ctx context.Context) error {
+	s := c.opts.Settings
 	kv, err := ensureStreams(ctx, c.js, s)
 	if err != nil {
 		return err
@@ -246,14 +222,13 @@ func (c *coordinator) setup(ctx context.Context) error {
 	if _, err := c.js.CreateConsumer(ctx, ResultsStream, s.collectorConsumer(c.key)); err != nil {
 		return fmt.Errorf("cluster: collector consumer: %w", err)
 	}
-	cfg, err := newScanConfig(c.key, c.sc.ID, c.opts.Catalog, c.cfg.Fetch, c.cfg.DNS, c.cfg.Probe, s)
-	if err != nil {
-		return err
-	}
-	cfg.FetchWorkers, cfg.DetectWorkers, cfg.ToolVersion = c.cfg.FetchWorkers, c.cfg.DetectWorkers, c.cfg.ToolVersion
-	cfg.UnitSize = c.opts.UnitSize
+	return nil
+}
+
+// putConfig publishes the scan's configuration, which starts the workers.
+func (c *coordinator) putConfig(ctx context.Context, cfg ScanConfig) error {
 	b, _ := json.Marshal(cfg)
-	if _, err := kv.Put(ctx, c.key, b); err != nil {
+	if _, err := c.kv.Put(ctx, c.key, b); err != nil {
 		return fmt.Errorf("cluster: publish scan configuration: %w", err)
 	}
 	return nil

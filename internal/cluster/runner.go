@@ -213,7 +213,7 @@ func (r *runner) start(ctx context.Context, msg jetstream.Msg) {
 		err = fmt.Errorf("unit %s belongs to scan %s, not %s", u.ID, u.Scan, r.cfg.Key)
 	}
 	if err == nil && u.Kind != KindDomains {
-		err = fmt.Errorf("unit %s: %w: %s units need an archive scan, which this aicensus cannot run on a worker", u.ID, ErrUnsupportedUnit, u.Kind)
+		err = fmt.Errorf("unit %s: %w: %s units belong to an archive scan, and this scan is live", u.ID, ErrUnsupportedUnit, u.Kind)
 	}
 	if err != nil {
 		r.fail(ctx, msg, u, delivery, err)
@@ -347,11 +347,16 @@ func (r *runner) finish(ctx context.Context, u *unitRun) {
 // publish sends one results message with its message id, retrying until
 // it is stored, ctx ends, or 2 heartbeats passed.
 func (r *runner) publish(ctx context.Context, m *nats.Msg, id string) error {
-	deadline := time.Now().Add(2 * r.cfg.Heartbeat)
+	return r.w.publishResults(ctx, m, id, r.cfg.Heartbeat)
+}
+
+// publishResults is runner.publish for any kind of scan.
+func (w *worker) publishResults(ctx context.Context, m *nats.Msg, id string, heartbeat time.Duration) error {
+	deadline := time.Now().Add(2 * heartbeat)
 	backoff := 100 * time.Millisecond
 	for {
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := r.w.js.PublishMsg(pctx, m, jetstream.WithMsgID(id))
+		_, err := w.js.PublishMsg(pctx, m, jetstream.WithMsgID(id))
 		cancel()
 		if err == nil {
 			return nil
@@ -359,7 +364,7 @@ func (r *runner) publish(ctx context.Context, m *nats.Msg, id string) error {
 		if ctx.Err() != nil || time.Now().After(deadline) {
 			return fmt.Errorf("publish results %s: %w", id, err)
 		}
-		r.w.opts.Log.Debug("publish results; retrying", "id", id, "err", err)
+		w.opts.Log.Debug("publish results; retrying", "id", id, "err", err)
 		select {
 		case <-ctx.Done():
 		case <-time.After(backoff):
@@ -451,21 +456,26 @@ func (r *runner) deadLetter(ctx context.Context, msg jetstream.Msg, u *Unit, del
 // Each delivery's notice has its own id, so a restarted coordinator hears
 // of the failure again.
 func (r *runner) fail(ctx context.Context, msg jetstream.Msg, u *Unit, delivery uint64, cause error) {
+	r.w.failUnit(ctx, r.cfg, msg, u, delivery, cause)
+}
+
+// failUnit is runner.fail for any kind of scan.
+func (w *worker) failUnit(ctx context.Context, cfg ScanConfig, msg jetstream.Msg, u *Unit, delivery uint64, cause error) {
 	id := ""
 	if u != nil {
 		id = u.ID
 	}
-	r.w.opts.Log.Error("cannot run unit", "unit", id, "delivery", delivery, "err", cause)
-	m := &nats.Msg{Subject: resultsPrefix + r.cfg.Key, Header: nats.Header{}}
+	w.opts.Log.Error("cannot run unit", "unit", id, "delivery", delivery, "err", cause)
+	m := &nats.Msg{Subject: resultsPrefix + cfg.Key, Header: nats.Header{}}
 	m.Header.Set(hdrUnit, id)
 	m.Header.Set(hdrFailed, cause.Error())
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := r.w.js.PublishMsg(pctx, m, jetstream.WithMsgID(fmt.Sprintf("failed/%s/%d", id, delivery))); err != nil {
-		r.w.opts.Log.Warn("reporting a failed unit", "unit", id, "err", err)
+	if _, err := w.js.PublishMsg(pctx, m, jetstream.WithMsgID(fmt.Sprintf("failed/%s/%d", id, delivery))); err != nil {
+		w.opts.Log.Warn("reporting a failed unit", "unit", id, "err", err)
 	}
-	_ = msg.NakWithDelay(r.cfg.NakDelay)
-	r.w.event(Event{Kind: EventUnitFailed, Scan: r.cfg.Key, Unit: id, Delivery: delivery, Err: cause.Error()})
+	_ = msg.NakWithDelay(cfg.NakDelay)
+	w.event(Event{Kind: EventUnitFailed, Scan: cfg.Key, Unit: id, Delivery: delivery, Err: cause.Error()})
 }
 
 func errString(err error) string {

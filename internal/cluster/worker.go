@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/aicensus/aicensus/internal/detect"
+	"github.com/aicensus/aicensus/internal/store"
 )
 
 // WorkerOptions configure RunWorker. Only URL is required: everything about
@@ -217,9 +218,9 @@ func (w *worker) update(ctx context.Context, e jetstream.KeyValueEntry) {
 	h := &runnerHandle{value: e.Value()}
 	w.runners[key] = h
 	cfg, err := decodeScanConfig(e.Value())
-	var r *runner
+	var r scanRunner
 	if err == nil {
-		r, err = w.newRunner(ctx, cfg)
+		r, err = w.newScanRunner(ctx, cfg)
 	}
 	if err != nil {
 		w.opts.Log.Error("refusing scan", "scan", key, "err", err)
@@ -237,6 +238,20 @@ func (w *worker) update(ctx context.Context, e jetstream.KeyValueEntry) {
 		}
 		return nil
 	})
+}
+
+// scanRunner runs one scan's units on this worker until ctx ends.
+type scanRunner interface {
+	run(ctx context.Context) error
+	close()
+}
+
+// newScanRunner starts the runner of the scan's kind.
+func (w *worker) newScanRunner(ctx context.Context, cfg ScanConfig) (scanRunner, error) {
+	if cfg.Kind == store.KindWARC {
+		return w.newArchiveRunner(ctx, cfg)
+	}
+	return w.newRunner(ctx, cfg)
 }
 
 func (w *worker) stopAll() {

@@ -1,0 +1,255 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aicensus/aicensus/internal/model"
+	"github.com/aicensus/aicensus/internal/scan"
+	"github.com/aicensus/aicensus/internal/store"
+	"github.com/aicensus/aicensus/internal/warc/warctest"
+)
+
+// buildWARCs writes nfiles gzip WARC files of real corpus pages, a third
+// of them with a real AI vendor snippet inside, two pages per domain (in
+// different files), some domains with a dns: record too, and one broken
+// record per file. It returns the folder.
+func buildWARCs(t testing.TB, nfiles, perFile int) string {
+	t.Helper()
+	root := filepath.Join("..", "..", "..", "shared")
+	corpus, err := warctest.LoadPages(filepath.Join(root, "corpus", "html", "readability"), 0)
+	if warctest.ErrNoCorpus(err) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	embeds, err := warctest.LoadEmbeds(filepath.Join(root, "research", "ai-embeds"))
+	if warctest.ErrNoCorpus(err) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	date := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	n := 0
+	for f := range nfiles {
+		var buf bytes.Buffer
+		w := warctest.NewWriter(&buf, true)
+		for i := range perFile {
+			p := corpus[n%len(corpus)]
+			domain := fmt.Sprintf("site%03d.test", n%(nfiles*perFile/2))
+			body := p.HTML
+			if n%3 == 0 {
+				body = warctest.Inject(body, embeds[(n/3)%len(embeds)].HTML)
+			}
+			rec := warctest.Response(fmt.Sprintf("https://www.%s/page-%d", domain, i), 200,
+				[]string{"Content-Type: text/html; charset=utf-8"}, body)
+			rec.Date = date.Add(time.Duration(n) * time.Minute)
+			if _, err := w.Write(rec); err != nil {
+				t.Fatal(err)
+			}
+			if n%7 == 0 {
+				dnsRec := warctest.DNS(domain, rec.Date, domain+". 300 IN TXT \"openai-domain-verification=dv-AbCdEfGhIjKlMnOpQrStUvWx\"")
+				if _, err := w.Write(dnsRec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if i == perFile/2 {
+				if _, err := w.WriteRaw([]byte("WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 99999\r\n\r\nbroken")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			n++
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("part-%02d.warc.gz", f)), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// archiveScanConfig is the single-machine configuration of an archive scan
+// of specs, the same for the cluster and the baseline.
+func archiveScanConfig(t testing.TB, db string, specs ...string) scan.ArchiveConfig {
+	t.Helper()
+	det, err := detectorOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return scan.ArchiveConfig{Specs: specs, DB: db, Detector: det, Files: 2, Workers: 2, Log: testLog()}
+}
+
+// archiveBaseline runs scan.Archive over specs and returns its store's
+// comparable rows and counters.
+func archiveBaseline(t testing.TB, specs ...string) archiveStore {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "single.duckdb")
+	if _, err := scan.Archive(context.Background(), archiveScanConfig(t, db, specs...)); err != nil {
+		t.Fatal(err)
+	}
+	return readArchiveStore(t, db)
+}
+
+// archiveStore is what two archive scans of the same input must agree on:
+// every result with its detections and evidence (rids and times of the
+// scan aside), the pages per source and the scan's counters.
+type archiveStore struct {
+	State    store.ScanState
+	Results  []string
+	Sources  map[string]int64 // pages stored per source, "done" or not
+	Counters map[string]int64
+	Archives int64
+}
+
+func readArchiveStore(t testing.TB, db string) archiveStore {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, db, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sc, err := st.LatestScan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []model.Result
+	if err := st.Results(ctx, sc.ID, func(r model.Result) error { rs = append(rs, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	cps, err := st.Checkpoints(ctx, sc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := archiveStore{State: sc.State, Results: comparableArchive(rs), Sources: map[string]int64{},
+		Counters: sc.Counters, Archives: sc.ArchivesRead}
+	for name, cp := range cps {
+		if !cp.Done {
+			t.Errorf("source %s not done: %+v", name, cp)
+		}
+		out.Sources[name] = cp.Pages
+	}
+	return out
+}
+
+// comparableArchive keeps of archive results everything but rids.
+func comparableArchive(rs []model.Result) []string {
+	var out []string
+	for _, r := range rs {
+		var techs []string
+		for _, d := range r.Detections {
+			var ev []string
+			for _, e := range d.Evidence {
+				ev = append(ev, fmt.Sprintf("%s|%s|%s|%s|%s|%s", e.Signal, e.Pattern, e.Match, e.Location, e.Class, e.Via))
+			}
+			sort.Strings(ev)
+			techs = append(techs, fmt.Sprintf("%s@%s:%d:%s:%v:%v:%v", d.Technology, d.Version, d.Confidence, d.EvidenceClass, d.AI, d.Categories, ev))
+		}
+		sort.Strings(techs)
+		out = append(out, fmt.Sprintf("%s %s %s %s %s %d %d %v %v %v", r.Target, r.Domain, r.Status, r.Error, r.URL, r.HTTPStatus, r.Pages,
+			r.FirstSeen.UTC(), r.LastSeen.UTC(), techs))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func compareArchiveStores(t testing.TB, want, got archiveStore) {
+	t.Helper()
+	if got.State != store.ScanDone {
+		t.Errorf("scan state %s, want done", got.State)
+	}
+	if len(want.Results) == 0 {
+		t.Fatal("the baseline stored no results")
+	}
+	if !reflect.DeepEqual(want.Results, got.Results) {
+		t.Errorf("results differ from the single-machine scan (%d vs %d):\n%s", len(want.Results), len(got.Results),
+			strings.Join(diffLines(want.Results, got.Results), "\n"))
+	}
+	if !reflect.DeepEqual(want.Sources, got.Sources) {
+		t.Errorf("pages per source differ:\nwant %v\ngot  %v", want.Sources, got.Sources)
+	}
+	if !reflect.DeepEqual(want.Counters, got.Counters) || want.Archives != got.Archives {
+		t.Errorf("counters differ:\nwant %v (%d archives)\ngot  %v (%d archives)", want.Counters, want.Archives, got.Counters, got.Archives)
+	}
+}
+
+func diffLines(a, b []string) []string {
+	in := map[string]int{}
+	for _, x := range a {
+		in[x]++
+	}
+	for _, x := range b {
+		in[x]--
+	}
+	var out []string
+	for x, n := range in {
+		if n != 0 && len(out) < 10 {
+			out = append(out, fmt.Sprintf("%+d %.300s", n, x))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// archiveSpecs are the inputs of the archive tests: built WARCs, and the
+// real archives of corpus/warc and testdata/sample when present.
+func archiveSpecs(t testing.TB, nfiles, perFile int, real bool) []string {
+	t.Helper()
+	specs := []string{buildWARCs(t, nfiles, perFile)}
+	if real {
+		for _, p := range []string{filepath.Join("..", "..", "..", "shared", "corpus", "warc"), filepath.Join("..", "..", "testdata", "sample", "sample.warc.gz")} {
+			abs, err := filepath.Abs(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(abs); err == nil {
+				specs = append(specs, abs)
+			} else {
+				t.Logf("%s not available: %v", p, err)
+			}
+		}
+	}
+	return specs
+}
+
+// TestArchiveEmbeddedEqualsSingleMachine runs `scan --warc --cluster
+// embedded` (server, coordinator, collector and two workers in this
+// process) over built and real WARCs and compares the store with
+// scan.Archive's of the same input; then a finished scan resumes nothing.
+func TestArchiveEmbeddedEqualsSingleMachine(t *testing.T) {
+	specs := archiveSpecs(t, 4, 40, !testing.Short())
+	want := archiveBaseline(t, specs...)
+	db := filepath.Join(t.TempDir(), "cluster.duckdb")
+	cfg := archiveScanConfig(t, db, specs...)
+	srvDir := t.TempDir()
+	sum, err := ScanArchiveEmbedded(context.Background(), ArchiveScanOptions{Archive: cfg}, EmbeddedRun{Workers: 2, Server: EmbeddedOptions{Dir: srvDir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readArchiveStore(t, db)
+	compareArchiveStores(t, want, got)
+	if sum.Sources != len(want.Sources) || sum.Stats.Sources != int64(sum.Sources) || sum.Final.Results != int64(len(want.Results)) || sum.Pages == 0 {
+		t.Errorf("summary %+v; want %d sources, %d results", sum, len(want.Sources), len(want.Results))
+	}
+	srv, err := StartEmbedded(EmbeddedOptions{Dir: srvDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCleanedUp(t, srv.URL())
+	srv.Shutdown()
+	cfg.Resume = true
+	if _, err := ScanArchiveEmbedded(context.Background(), ArchiveScanOptions{Archive: cfg}, EmbeddedRun{Workers: 1}); !errors.Is(err, scan.ErrNothingToResume) {
+		t.Errorf("resume of a finished scan: %v", err)
+	}
+}
