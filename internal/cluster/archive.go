@@ -38,6 +38,9 @@ type ArchiveScanOptions struct {
 	URL string
 	// Settings of the streams and consumers (zero: DefaultSettings).
 	Settings Settings
+	// BatchPages is how many pages a worker's results message holds at
+	// most (0: DefaultBatchPages).
+	BatchPages int
 }
 
 // ScanArchive runs an archive scan on the cluster to completion, or until
@@ -81,7 +84,7 @@ func ScanArchive(ctx context.Context, opts ArchiveScanOptions) (scan.ArchiveSumm
 		}
 	}()
 	sum.ScanID, sum.Resumed, sum.Sources = c.sc.ID, c.sum.Resumed, len(sources)
-	a := &archiveCoordinator{coordinator: c, cfg: cfg}
+	a := &archiveCoordinator{coordinator: c, cfg: cfg, batch: opts.BatchPages}
 	runErr := a.run(ctx, sources, &sum)
 	runErr = a.close(ctx, runErr, &sum)
 	sum.Elapsed = time.Since(start)
@@ -91,9 +94,10 @@ func ScanArchive(ctx context.Context, opts ArchiveScanOptions) (scan.ArchiveSumm
 // archiveCoordinator is one run of ScanArchive.
 type archiveCoordinator struct {
 	*coordinator
-	cfg scan.ArchiveConfig
-	tab *archiveTable
-	col *pageCollector
+	cfg   scan.ArchiveConfig
+	batch int
+	tab   *archiveTable
+	col   *pageCollector
 }
 
 func (a *archiveCoordinator) run(ctx context.Context, sources []warc.Source, sum *scan.ArchiveSummary) error {
@@ -169,7 +173,7 @@ func (a *archiveCoordinator) scanConfig() (ScanConfig, error) {
 		Version: WireVersion, Key: a.key, ScanID: a.sc.ID, Catalog: a.opts.Catalog,
 		Heartbeat: s.Heartbeat, MaxAttempts: s.MaxAttempts, NakDelay: s.NakDelay, ToolVersion: a.cfg.ToolVersion,
 		DetectWorkers: a.cfg.Workers, UnitSize: 1, Kind: store.KindWARC,
-		Archive: &ArchiveSettings{PerHost: a.cfg.PerHost, Warc: wf, Workers: a.cfg.Workers},
+		Archive: &ArchiveSettings{PerHost: a.cfg.PerHost, Warc: wf, Workers: a.cfg.Workers, BatchPages: a.batch},
 	}, nil
 }
 

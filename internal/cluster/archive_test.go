@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,9 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/aicensus/aicensus/internal/model"
 	"github.com/aicensus/aicensus/internal/scan"
 	"github.com/aicensus/aicensus/internal/store"
+	"github.com/aicensus/aicensus/internal/warc"
 	"github.com/aicensus/aicensus/internal/warc/warctest"
 )
 
@@ -252,4 +257,172 @@ func TestArchiveEmbeddedEqualsSingleMachine(t *testing.T) {
 	if _, err := ScanArchiveEmbedded(context.Background(), ArchiveScanOptions{Archive: cfg}, EmbeddedRun{Workers: 1}); !errors.Is(err, scan.ErrNothingToResume) {
 		t.Errorf("resume of a finished scan: %v", err)
 	}
+}
+
+// TestArchiveClusterFailures runs an archive scan on a cluster of one NATS
+// server (in this process), a coordinator and two worker processes, breaks
+// it, and compares the store with scan.Archive's: kill -9 a worker while it
+// reads (its sources are read again by the other from the start, and the
+// collector drops the pages it already stored), and restart the NATS
+// server mid-run.
+func TestArchiveClusterFailures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns coordinator and worker processes")
+	}
+	dir := buildWARCs(t, 8, 60)
+	want := archiveBaseline(t, dir)
+	startArchive := func(h *harness) {
+		h.coord = startChild(t, childSpec{Role: "archive-coordinator", Name: "coordinator", URL: h.url(), DB: h.db,
+			Specs: []string{dir}, BatchPages: 8, Settings: testSettings}, nil)
+		for i := range 2 {
+			// One reader each: a source takes long enough that the kill
+			// lands while batches of it are published and more are coming.
+			h.workers = append(h.workers, startChild(t, childSpec{Role: "worker", Name: fmt.Sprintf("worker-%d", i+1),
+				URL: h.url(), DetectWorkers: 1}, h.events))
+		}
+	}
+	finish := func(h *harness) []Event {
+		h.coord.wait(t, 90*time.Second)
+		h.stopWorkers()
+		compareArchiveStores(t, want, readArchiveStore(t, h.db))
+		checkCleanedUp(t, h.url())
+		for _, m := range h.coord.logged("every archive is in") {
+			t.Logf("collector: %v", m)
+		}
+		return h.drain()
+	}
+
+	t.Run("kill -9 a worker", func(t *testing.T) {
+		h := newHarness(t, farmSettings{})
+		startArchive(h)
+		h.waitFor("a unit of worker-1", 60*time.Second, func(e Event) bool {
+			return e.Worker == "worker-1" && e.Kind == EventUnitStart
+		})
+		time.Sleep(300 * time.Millisecond) // some of its batches are out
+		h.workers[0].kill()
+		redelivered := 0
+		for _, e := range finish(h) {
+			if e.Kind == EventUnitStart && e.Delivery > 1 {
+				redelivered++
+			}
+		}
+		if redelivered == 0 {
+			t.Error("no unit was redelivered after the worker was killed")
+		}
+	})
+
+	t.Run("restart the NATS server", func(t *testing.T) {
+		h := newHarness(t, farmSettings{})
+		startArchive(h)
+		done := 0
+		h.waitFor("2 finished units", 60*time.Second, func(e Event) bool {
+			if e.Kind == EventUnitDone {
+				done++
+			}
+			return done == 2
+		})
+		select {
+		case <-h.coord.done:
+			t.Fatal("the scan finished before the restart")
+		default:
+		}
+		h.restartServer(500 * time.Millisecond)
+		after := 0
+		for _, e := range finish(h)[done:] {
+			if e.Kind == EventUnitDone {
+				after++
+			}
+		}
+		if after == 0 {
+			t.Error("no unit finished after the restart")
+		}
+	})
+}
+
+// TestArchiveCollectorDropsRepeats plays a worker that publishes each
+// source's pages the way redeliveries and a slow worker racing its
+// replacement do: overlapping batches cut at other offsets, a stale batch
+// after later ones, and the last batch twice. The store must still equal
+// scan.Archive's: every page once.
+func TestArchiveCollectorDropsRepeats(t *testing.T) {
+	dir := buildWARCs(t, 3, 30)
+	want := archiveBaseline(t, dir)
+	srv, err := StartEmbedded(EmbeddedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	db := filepath.Join(t.TempDir(), "cluster.duckdb")
+	cfg := archiveScanConfig(t, db, dir)
+	units, js, done := clusterRun(t, srv, func(url string) error {
+		_, err := ScanArchive(context.Background(), ArchiveScanOptions{Archive: cfg, URL: url, Settings: testSettings})
+		return err
+	})
+	cd, err := newCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cd.close()
+	ctx := context.Background()
+	publish := func(unit, id string, m *pageMsg) {
+		t.Helper()
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := &nats.Msg{Subject: resultsPrefix + strings.Split(unit, ".")[0], Data: cd.enc.EncodeAll(b, nil), Header: nats.Header{}}
+		msg.Header.Set(hdrUnit, unit)
+		if _, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n := 0; n < 3; {
+		batch, err := units.Fetch(1, jetstream.FetchMaxWait(10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for msg := range batch.Messages() {
+			n++
+			u, err := decodeUnit(msg.Data())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var batches []scan.PageBatch
+			_, _, err = scan.ReadPages(ctx, []warc.Source{{Name: u.WARC.Source, Kind: warc.SourceFile}},
+				scan.PageOptions{ScanID: 1, Detector: cfg.Detector, Scan: warc.ScanOptions{Files: 1, Workers: 2}},
+				func(_ context.Context, b scan.PageBatch) error { batches = append(batches, b); return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			merged := func(from, to int) *pageMsg {
+				m := &pageMsg{Version: WireVersion, ScanID: 1, Source: u.WARC.Source, Start: batches[from].Start}
+				for _, b := range batches[from:to] {
+					m.merge(b)
+				}
+				return m
+			}
+			last := len(batches) - 1 // the Done batch
+			if !batches[last].Done || last < 4 {
+				t.Fatalf("%s: %d batches, last %+v", u.WARC.Source, len(batches), batches[last].PageBatch)
+			}
+			half := last / 2
+			publish(u.ID, u.ID+"/a", merged(0, half))        // a first delivery's start
+			publish(u.ID, u.ID+"/b", merged(0, last))        // a second delivery, cut elsewhere: overlaps
+			publish(u.ID, u.ID+"/c", merged(half/2, half+1)) // a slow delivery's stale batch
+			publish(u.ID, u.ID+"/d", merged(last, last+1))   // the end
+			publish(u.ID, u.ID+"/e", merged(0, last+1))      // a whole late delivery, done again
+			if err := msg.Ack(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the scan did not finish")
+	}
+	compareArchiveStores(t, want, readArchiveStore(t, db))
 }

@@ -52,12 +52,18 @@ type childSpec struct {
 	FetchWorkers int          `json:"fetch_workers"`
 	Settings     Settings     `json:"settings"`
 	Parquet      string       `json:"parquet"`
+	// Archive scans ("archive-coordinator"): the archives, pages per
+	// results message; DetectWorkers sizes a worker's archive readers.
+	Specs         []string `json:"specs,omitempty"`
+	BatchPages    int      `json:"batch_pages,omitempty"`
+	DetectWorkers int      `json:"detect_workers,omitempty"`
 }
 
 // childSummary is the coordinator child's last stdout line.
 type childSummary struct {
-	Summary *scan.Summary `json:"summary"`
-	Err     string        `json:"err"`
+	Summary *scan.Summary        `json:"summary"`
+	Archive *scan.ArchiveSummary `json:"archive,omitempty"`
+	Err     string               `json:"err"`
 }
 
 func runChild(s string) int {
@@ -78,7 +84,7 @@ func runChild(s string) int {
 	}
 	switch spec.Role {
 	case "worker":
-		err := RunWorker(ctx, WorkerOptions{URL: spec.URL, Name: spec.Name, FetchWorkers: spec.FetchWorkers, Log: log,
+		err := RunWorker(ctx, WorkerOptions{URL: spec.URL, Name: spec.Name, FetchWorkers: spec.FetchWorkers, DetectWorkers: spec.DetectWorkers, Log: log,
 			Events: func(e Event) { emit(e) }})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "worker:", err)
@@ -93,6 +99,22 @@ func runChild(s string) int {
 		cfg.Log = log
 		sum, err := Scan(ctx, ScanOptions{Live: cfg, URL: spec.URL, UnitSize: spec.UnitSize, Settings: spec.Settings, Parquet: spec.Parquet})
 		out := childSummary{Summary: &sum}
+		if err != nil {
+			out.Err = err.Error()
+		}
+		emit(out)
+		if err != nil {
+			return 1
+		}
+	case "archive-coordinator":
+		det, err := detectorOnce()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "coordinator:", err)
+			return 2
+		}
+		cfg := scan.ArchiveConfig{Specs: spec.Specs, DB: spec.DB, Detector: det, Log: log}
+		sum, err := ScanArchive(ctx, ArchiveScanOptions{Archive: cfg, URL: spec.URL, Settings: spec.Settings, BatchPages: spec.BatchPages})
+		out := childSummary{Summary: &scan.Summary{ScanID: sum.ScanID, Resumed: sum.Resumed}, Archive: &sum}
 		if err != nil {
 			out.Err = err.Error()
 		}

@@ -65,6 +65,9 @@ type ArchiveSettings struct {
 	// Workers is the coordinator's reader pool size per file (0: each
 	// worker's number of CPUs).
 	Workers int `json:"workers,omitempty"`
+	// BatchPages is how many pages a results message holds at most
+	// (0: DefaultBatchPages).
+	BatchPages int `json:"batch_pages,omitempty"`
 }
 
 // CatalogSpec says how to rebuild the scan's detector: catalog.Open with

@@ -182,12 +182,24 @@ func TestParquetOutput(t *testing.T) {
 // interfere with the units before starting them.
 func clusterAt(t *testing.T, srv *Embedded, opts ScanOptions) (key string, units jetstream.Consumer, js jetstream.JetStream, done <-chan error) {
 	t.Helper()
-	opts.URL = srv.URL()
-	ch := make(chan error, 1)
-	go func() {
+	return clusterOf(t, srv, func(url string) error {
+		opts.URL = url
 		_, err := Scan(context.Background(), opts)
-		ch <- err
-	}()
+		return err
+	})
+}
+
+// clusterRun is clusterAt for any coordinator run.
+func clusterRun(t *testing.T, srv *Embedded, run func(url string) error) (units jetstream.Consumer, js jetstream.JetStream, done <-chan error) {
+	t.Helper()
+	_, units, js, done = clusterOf(t, srv, run)
+	return units, js, done
+}
+
+func clusterOf(t *testing.T, srv *Embedded, run func(url string) error) (key string, units jetstream.Consumer, js jetstream.JetStream, done <-chan error) {
+	t.Helper()
+	ch := make(chan error, 1)
+	go func() { ch <- run(srv.URL()) }()
 	nc, err := nats.Connect(srv.URL())
 	if err != nil {
 		t.Fatal(err)

@@ -18,13 +18,13 @@ import (
 	"github.com/aicensus/aicensus/internal/warc"
 )
 
-// Batching of a unit's pages into results messages: a message is
-// published when it holds this many pages, when its oldest page waited
-// this long, and when the source is done.
-const (
-	pagesPerMessage = 512
-	pagesMaxWait    = 2 * time.Second
-)
+// DefaultBatchPages is how many pages a results message of an archive
+// unit holds at most: a message is published when it holds this many
+// pages, when its oldest page waited pagesMaxWait, and when the source is
+// done.
+const DefaultBatchPages = 512
+
+const pagesMaxWait = 2 * time.Second
 
 // archiveRunner runs one archive scan's units on one worker: each unit is
 // one source, read by scan.ReadPages (scan.Archive's own page detection)
@@ -38,6 +38,7 @@ type archiveRunner struct {
 	wopt     warc.Options
 	readers  int // reader pool per unit
 	parallel int // units read at the same time
+	batch    int // pages per results message
 
 	mu   sync.Mutex
 	held map[*archiveUnit]struct{} // received and not yet acked or handed back
@@ -69,6 +70,7 @@ func (w *worker) newArchiveRunner(ctx context.Context, cfg ScanConfig) (*archive
 		// Two units at a time: one file keeps every reader busy (warc.Scan
 		// splits gzip input), the second covers its start and its end.
 		parallel: 2,
+		batch:    firstPositive(cfg.Archive.BatchPages, DefaultBatchPages),
 		held:     map[*archiveUnit]struct{}{},
 	}, nil
 }
@@ -260,7 +262,7 @@ func (p *pagePublisher) add(ctx context.Context, b scan.PageBatch) error {
 		p.since = time.Now()
 	}
 	p.cur.merge(b)
-	if b.Done || len(p.cur.Pages) >= pagesPerMessage || time.Since(p.since) >= pagesMaxWait {
+	if b.Done || len(p.cur.Pages) >= p.r.batch || time.Since(p.since) >= pagesMaxWait {
 		return p.flush(ctx)
 	}
 	return nil
