@@ -85,7 +85,11 @@ folders, globs, - for stdin, http(s) URLs, or Common Crawl warc.paths(.gz)
 lists resolved against --base. Every archived HTML response (and dns:
 record) is detected on; results are one per registrable domain (or host with
 --per-host) with the union of its pages' detections. Interrupted archive
-scans resume from per-file checkpoints.`,
+scans resume from per-file checkpoints.
+
+With --cluster, the scan runs on NATS JetStream workers (aicensus worker):
+live scans in units of --unit-size lines, archive scans one unit per archive
+file. See docs/cluster.md.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			limitGoMemory()
@@ -165,7 +169,7 @@ func (o *scanOptions) runArchive(cmd *cobra.Command, specs []string, g *globalOp
 	if !o.noProgress && progress.IsTerminal(cmd.ErrOrStderr()) {
 		cfg.Progress = cmd.ErrOrStderr()
 	}
-	sum, err := scan.Archive(cmd.Context(), cfg)
+	sum, err := o.cluster.scanArchive(cmd.Context(), cfg, o.catalog)
 	printArchiveSummary(cmd.ErrOrStderr(), sum)
 	return err
 }

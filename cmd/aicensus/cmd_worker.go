@@ -46,41 +46,91 @@ func (c *clusterOptions) addFlags(f *pflag.FlagSet) {
 // scan runs cfg on one machine, or on the cluster when --cluster is set.
 func (c *clusterOptions) scan(ctx context.Context, cfg scan.LiveConfig, cat catalogOptions) (scan.Summary, error) {
 	if c.url == "" {
-		for _, name := range []string{"workers", "unit-size", "parquet", "cluster-dir", "cluster-replicas", "unit-ack-wait", "unit-attempts"} {
-			if c.flags != nil && c.flags.Changed(name) {
-				return scan.Summary{}, usagef("--%s needs --cluster", name)
-			}
+		if err := c.unused(); err != nil {
+			return scan.Summary{}, err
 		}
 		return scan.Live(ctx, cfg)
 	}
 	if cfg.Input == "-" {
 		return scan.Summary{}, usagef("--cluster needs an input file: it is read twice, stdin cannot be")
 	}
-	if c.unitSize < 1 || c.workers < 1 || c.maxAttempts < 1 {
+	if c.unitSize < 1 {
 		return scan.Summary{}, usagef("--unit-size, --workers and --unit-attempts must be at least 1")
 	}
+	spec, settings, err := c.common(cat)
+	if err != nil {
+		return scan.Summary{}, err
+	}
+	opts := cluster.ScanOptions{Live: cfg, Catalog: spec, URL: c.url, UnitSize: c.unitSize, Parquet: c.parquet, Settings: settings}
+	if c.url == "embedded" {
+		return cluster.ScanEmbedded(ctx, opts, cluster.EmbeddedRun{Workers: c.workers, Server: cluster.EmbeddedOptions{Dir: c.dir}})
+	}
+	return cluster.Scan(ctx, opts)
+}
+
+// scanArchive runs an archive scan (`scan --warc`) on one machine, or on
+// the cluster when --cluster is set: one unit per archive file.
+func (c *clusterOptions) scanArchive(ctx context.Context, cfg scan.ArchiveConfig, cat catalogOptions) (scan.ArchiveSummary, error) {
+	if c.url == "" {
+		if err := c.unused(); err != nil {
+			return scan.ArchiveSummary{}, err
+		}
+		return scan.Archive(ctx, cfg)
+	}
+	for _, name := range []string{"unit-size", "parquet"} {
+		if c.flags != nil && c.flags.Changed(name) {
+			return scan.ArchiveSummary{}, usagef("--%s is for live scans: an archive scan's unit is one archive file, and its pages go to the store", name)
+		}
+	}
+	for _, s := range cfg.Specs {
+		if s == "-" {
+			return scan.ArchiveSummary{}, usagef("--cluster cannot read archives from stdin: give files, folders, URLs or warc.paths lists")
+		}
+	}
+	spec, settings, err := c.common(cat)
+	if err != nil {
+		return scan.ArchiveSummary{}, err
+	}
+	opts := cluster.ArchiveScanOptions{Archive: cfg, Catalog: spec, URL: c.url, Settings: settings}
+	if c.url == "embedded" {
+		return cluster.ScanArchiveEmbedded(ctx, opts, cluster.EmbeddedRun{Workers: c.workers, Server: cluster.EmbeddedOptions{Dir: c.dir}})
+	}
+	return cluster.ScanArchive(ctx, opts)
+}
+
+// unused refuses cluster flags without --cluster.
+func (c *clusterOptions) unused() error {
+	for _, name := range []string{"workers", "unit-size", "parquet", "cluster-dir", "cluster-replicas", "unit-ack-wait", "unit-attempts"} {
+		if c.flags != nil && c.flags.Changed(name) {
+			return usagef("--%s needs --cluster", name)
+		}
+	}
+	return nil
+}
+
+// common checks the flags both kinds of cluster scan share and builds the
+// catalog spec workers rebuild the detector from, and the settings.
+func (c *clusterOptions) common(cat catalogOptions) (cluster.CatalogSpec, cluster.Settings, error) {
+	var settings cluster.Settings
 	spec := cluster.CatalogSpec{NoEmbedded: cat.noEmbedded, MinConfidence: cat.minConfidence}
+	if c.workers < 1 || c.maxAttempts < 1 {
+		return spec, settings, usagef("--unit-size, --workers and --unit-attempts must be at least 1")
+	}
+	if c.url != "embedded" && c.flags != nil && (c.flags.Changed("workers") || c.flags.Changed("cluster-dir")) {
+		return spec, settings, usagef("--workers and --cluster-dir are for --cluster embedded; start `aicensus worker --cluster %s` on the worker machines", c.url)
+	}
 	if spec.MinConfidence == 0 {
 		spec.MinConfidence = -1 // as catalogOptions.detector does
 	}
 	for _, p := range cat.paths {
 		abs, err := filepath.Abs(p)
 		if err != nil {
-			return scan.Summary{}, err
+			return spec, settings, err
 		}
 		spec.Paths = append(spec.Paths, abs)
 	}
-	opts := cluster.ScanOptions{
-		Live: cfg, Catalog: spec, URL: c.url, UnitSize: c.unitSize, Parquet: c.parquet,
-		Settings: cluster.Settings{Replicas: c.replicas, AckWait: c.ackWait, MaxAttempts: c.maxAttempts},
-	}
-	if c.url == "embedded" {
-		return cluster.ScanEmbedded(ctx, opts, cluster.EmbeddedRun{Workers: c.workers, Server: cluster.EmbeddedOptions{Dir: c.dir}})
-	}
-	if c.flags != nil && (c.flags.Changed("workers") || c.flags.Changed("cluster-dir")) {
-		return scan.Summary{}, usagef("--workers and --cluster-dir are for --cluster embedded; start `aicensus worker --cluster %s` on the worker machines", c.url)
-	}
-	return cluster.Scan(ctx, opts)
+	settings = cluster.Settings{Replicas: c.replicas, AckWait: c.ackWait, MaxAttempts: c.maxAttempts}
+	return spec, settings, nil
 }
 
 // workerOptions are the flags of `aicensus worker`.
