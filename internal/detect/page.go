@@ -111,17 +111,19 @@ func (d *Detector) scanPage(body []byte, plan *domPlan, wantText bool) *page {
 			rawParent = ""
 			name, hasAttr := z.TagName()
 			tag := tagName(name)
+			domWanted := plan != nil && !plan.empty()
+			// Attribute strings are built only where something reads them:
+			// the few tags the page pass collects, selector candidates and
+			// ancestor frames. Most elements of a page need none, and
+			// without selectors to evaluate their attributes are not even
+			// read (the tokenizer copies each one).
+			interesting := tag == "script" || tag == "style" || tag == "meta"
 			rattrs = rattrs[:0]
-			for hasAttr {
+			for hasAttr && (interesting || domWanted || plan != nil && plan.ancestors) {
 				var k, v []byte
 				k, v, hasAttr = z.TagAttr()
 				rattrs = append(rattrs, rawAttr{k, v})
 			}
-			domWanted := plan != nil && !plan.empty()
-			// Attribute strings are built only where something reads them:
-			// the few tags the page pass collects, selector candidates and
-			// ancestor frames. Most elements of a page need none.
-			interesting := tag == "script" || tag == "style" || tag == "meta"
 			var cands []int
 			if domWanted {
 				cands = plan.candidatesRaw(tag, rattrs)
