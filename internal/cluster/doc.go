@@ -1,5 +1,5 @@
-// Package cluster spreads one live scan over many machines with NATS
-// JetStream as the work queue and the result bus.
+// Package cluster spreads one live or archive scan over many machines with
+// NATS JetStream as the work queue and the result bus.
 //
 // A coordinator (Scan, behind `aicensus scan --cluster URL`) opens the store
 // and the scan record exactly as a single-machine scan does (same
@@ -17,6 +17,15 @@
 //
 // Delivery is at least once everywhere; the collector is idempotent (a line
 // already handled is dropped, and the store refuses a second (scan, target)),
-// so the stored effect is exactly once. docs/cluster.md has the argument, the
+// so the stored effect is exactly once.
+//
+// Archive scans (ScanArchive, `aicensus scan --warc --cluster URL`) work the
+// same way with one unit per archive file: workers read it with
+// scan.ReadPages (scan.Archive's page detection) and publish page batches
+// with their checkpoint offsets; the collector stores the pages past each
+// source's stored checkpoint with Writer.WritePages and aggregates them with
+// FinalizeArchiveScan when every source is done.
+//
+// docs/cluster.md has the argument, the
 // stream and consumer settings and the deployment material.
 package cluster

@@ -20,10 +20,8 @@ type UnitKind string
 const (
 	// KindDomains is a batch of input lines of a live scan (Unit.Items).
 	KindDomains UnitKind = "domains"
-	// KindWARC is one web archive file of an archive scan (Unit.WARC).
-	// The format is fixed so that units can carry it, but no coordinator
-	// publishes it yet and workers refuse it: aicensus has no archive scan
-	// behind `aicensus scan --warc` to run on a worker (docs/cluster.md).
+	// KindWARC is one web archive file of an archive scan (Unit.WARC),
+	// published by ScanArchive and read by workers with scan.ReadPages.
 	KindWARC UnitKind = "warc"
 )
 
@@ -32,8 +30,9 @@ const (
 type Unit struct {
 	Version int      `json:"v"`
 	Kind    UnitKind `json:"kind"`
-	// ID is unique within the cluster: "<scan key>.<unit size>.<index>",
-	// stable across coordinator restarts, and the unit's Nats-Msg-Id.
+	// ID is unique within the cluster: "<scan key>.<unit size>.<index>"
+	// (domains) or "<scan key>.warc.<source index>" (warc), stable across
+	// coordinator restarts, and the unit's Nats-Msg-Id.
 	ID string `json:"id"`
 	// Scan is the scan key (ScanConfig.Key).
 	Scan string `json:"scan"`
@@ -56,9 +55,11 @@ type Item struct {
 
 // WARCFile names one archive file of a KindWARC unit.
 type WARCFile struct {
-	// Source is a local path or an http(s) URL every worker can read.
+	// Source is a local path or an http(s) URL every worker can read; it
+	// is also the source's name in the store (checkpoints, record refs).
 	Source string `json:"source"`
-	// Offset is where to start reading (0: the start).
+	// Offset is where to start reading (0: the start): the source's
+	// checkpoint when the unit was published.
 	Offset int64 `json:"offset,omitempty"`
 }
 
