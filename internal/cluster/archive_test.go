@@ -31,7 +31,7 @@ import (
 func buildWARCs(t testing.TB, nfiles, perFile int) string {
 	t.Helper()
 	root := filepath.Join("..", "..", "..", "shared")
-	corpus, err := warctest.LoadPages(filepath.Join(root, "corpus", "html", "readability"), 0)
+	corpus, err := warctest.LoadPages(filepath.Join(root, "corpus", "html", "readability"), min(nfiles*perFile, 60))
 	if warctest.ErrNoCorpus(err) {
 		t.Skip(err)
 	}
