@@ -33,6 +33,7 @@ type Gate struct {
 	tinyLit map[uint32][]gateLit
 	hasMed  bool
 	hasTiny bool
+	lits    []string // lowercase, by index
 }
 
 // gateLit is a folded literal and the offset of one of its windows; exact
@@ -42,6 +43,7 @@ type gateLit struct {
 	off   int
 	exact []byte
 	ident bool
+	id    int32 // index in NewGateOf's literals
 }
 
 // A GateLiteral is one literal of a Gate built by NewGateOf. Lit is
@@ -95,8 +97,9 @@ func NewGate(lits []string) (*Gate, bool) {
 // case otherwise.
 func NewGateOf(lits []GateLiteral) (*Gate, bool) {
 	g := &Gate{long: map[uint64][]gateLit{}, medium: map[uint32][]gateLit{}, tinyLit: map[uint32][]gateLit{}}
-	for _, gl := range lits {
+	for id, gl := range lits {
 		l := strings.ToLower(gl.Lit)
+		g.lits = append(g.lits, l)
 		var exact []byte
 		if gl.Exact {
 			exact = []byte(gl.Lit)
@@ -111,7 +114,7 @@ func NewGateOf(lits []GateLiteral) (*Gate, bool) {
 			for off := k; off < k+gateStride; off++ {
 				w := binary.LittleEndian.Uint64(f[off:])
 				g.table8.set(hash8(w))
-				g.long[w] = append(g.long[w], gateLit{f, off, exact, gl.Ident})
+				g.long[w] = append(g.long[w], gateLit{f, off, exact, gl.Ident, int32(id)})
 			}
 		case len(f) >= 4+gateStride-1:
 			g.hasMed = true
@@ -119,7 +122,7 @@ func NewGateOf(lits []GateLiteral) (*Gate, bool) {
 			for off := k; off < k+gateStride; off++ {
 				w := binary.LittleEndian.Uint32(f[off:])
 				g.table4.set(hash4(w))
-				g.medium[w] = append(g.medium[w], gateLit{f, off, exact, gl.Ident})
+				g.medium[w] = append(g.medium[w], gateLit{f, off, exact, gl.Ident, int32(id)})
 			}
 		default:
 			g.hasTiny = true
@@ -127,7 +130,7 @@ func NewGateOf(lits []GateLiteral) (*Gate, bool) {
 			for off := k; off < k+tinyStride; off++ {
 				w := uint32(f[off]) | uint32(f[off+1])<<8 | uint32(f[off+2])<<16
 				g.tiny.set(hash4(w))
-				g.tinyLit[w] = append(g.tinyLit[w], gateLit{f, off, exact, gl.Ident})
+				g.tinyLit[w] = append(g.tinyLit[w], gateLit{f, off, exact, gl.Ident, int32(id)})
 			}
 		}
 	}
@@ -149,6 +152,27 @@ func rarestWindow(lit string, n int) int {
 // Any reports whether text contains one of the literals (ASCII case
 // ignored), possibly wrongly yes, never wrongly no.
 func (g *Gate) Any(text []byte) bool {
+	return g.walk(text, func(lits []gateLit, i int) bool { return verify(lits, text, i) })
+}
+
+// each calls fn with the literal index and start of every occurrence of a
+// literal in text, each occurrence once, in no particular order.
+func (g *Gate) each(text []byte, fn func(id int32, start int)) {
+	g.walk(text, func(lits []gateLit, i int) bool {
+		for k := range lits {
+			if s := i - lits[k].off; lits[k].at(text, s) {
+				fn(lits[k].id, s)
+			}
+		}
+		return false
+	})
+}
+
+// walk calls visit with the literals indexed by the window at every
+// sampled text position whose window hash is set, until visit reports
+// true (walk then does too). Each occurrence of a literal has exactly one
+// of its indexed windows at a sampled position.
+func (g *Gate) walk(text []byte, visit func(lits []gateLit, i int) bool) bool {
 	n := len(text)
 	const fold8 = 0x2020202020202020
 	// Sampled positions i (multiples of gateStride) while 8 bytes fit; the
@@ -156,32 +180,32 @@ func (g *Gate) Any(text []byte) bool {
 	i := 0
 	for ; i+8 <= n; i += gateStride {
 		w8 := binary.LittleEndian.Uint64(text[i:]) | fold8
-		if g.table8.has(hash8(w8)) && verify(g.long[w8], text, i) {
+		if g.table8.has(hash8(w8)) && visit(g.long[w8], i) {
 			return true
 		}
 		if g.hasMed {
-			if w4 := uint32(w8); g.table4.has(hash4(w4)) && verify(g.medium[w4], text, i) {
+			if w4 := uint32(w8); g.table4.has(hash4(w4)) && visit(g.medium[w4], i) {
 				return true
 			}
 		}
 		if g.hasTiny {
-			if w3 := uint32(w8) & 0xFFFFFF; g.tiny.has(hash4(w3)) && verify(g.tinyLit[w3], text, i) {
+			if w3 := uint32(w8) & 0xFFFFFF; g.tiny.has(hash4(w3)) && visit(g.tinyLit[w3], i) {
 				return true
 			}
-			if w3 := uint32(w8>>16) & 0xFFFFFF; g.tiny.has(hash4(w3)) && verify(g.tinyLit[w3], text, i+2) {
+			if w3 := uint32(w8>>16) & 0xFFFFFF; g.tiny.has(hash4(w3)) && visit(g.tinyLit[w3], i+2) {
 				return true
 			}
 		}
 	}
 	// The tail, under 8 bytes: long literals cannot start there any more.
 	for j := i; g.hasMed && j+4 <= n; j += gateStride {
-		if w4 := binary.LittleEndian.Uint32(text[j:]) | 0x20202020; g.table4.has(hash4(w4)) && verify(g.medium[w4], text, j) {
+		if w4 := binary.LittleEndian.Uint32(text[j:]) | 0x20202020; g.table4.has(hash4(w4)) && visit(g.medium[w4], j) {
 			return true
 		}
 	}
 	for j := i; g.hasTiny && j+3 <= n; j += tinyStride {
 		w3 := (uint32(text[j]) | uint32(text[j+1])<<8 | uint32(text[j+2])<<16) | 0x202020
-		if g.tiny.has(hash4(w3)) && verify(g.tinyLit[w3], text, j) {
+		if g.tiny.has(hash4(w3)) && visit(g.tinyLit[w3], j) {
 			return true
 		}
 	}
@@ -190,21 +214,24 @@ func (g *Gate) Any(text []byte) bool {
 
 // verify checks the literals indexed by the window at text[i:].
 func verify(lits []gateLit, text []byte, i int) bool {
-	for _, gl := range lits {
-		s := i - gl.off
-		e := s + len(gl.lit)
-		if s < 0 || e > len(text) || !foldedEqual(text[s:e], gl.lit) {
-			continue
+	for k := range lits {
+		if lits[k].at(text, i-lits[k].off) {
+			return true
 		}
-		if gl.exact != nil && string(text[s:e]) != string(gl.exact) {
-			continue
-		}
-		if gl.ident && (s > 0 && isIdent(text[s-1]) || e < len(text) && isIdent(text[e])) {
-			continue
-		}
-		return true
 	}
 	return false
+}
+
+// at reports whether the literal occurs at text[s:].
+func (gl *gateLit) at(text []byte, s int) bool {
+	e := s + len(gl.lit)
+	if s < 0 || e > len(text) || !foldedEqual(text[s:e], gl.lit) {
+		return false
+	}
+	if gl.exact != nil && string(text[s:e]) != string(gl.exact) {
+		return false
+	}
+	return !gl.ident || !(s > 0 && isIdent(text[s-1]) || e < len(text) && isIdent(text[e]))
 }
 
 // isIdent reports whether c can be part of a JavaScript identifier (any

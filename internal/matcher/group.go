@@ -1,20 +1,31 @@
 package matcher
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	ac "github.com/coregx/ahocorasick"
 )
 
 // Group searches the literals of several Sets (and plain literal lists) in
-// one Aho-Corasick pass over a text, so that Sets scanning the same text,
-// or segments of it, share a single pass. It is immutable and safe for
+// one pass over a text, so that Sets scanning the same text, or segments
+// of it, share a single pass. A group of at most maxWindowedLits
+// literals, none shorter than four bytes (the AI catalog's), is searched
+// with a Gate's sampled window index, about twice as fast as an automaton;
+// any other with an Aho-Corasick automaton. It is immutable and safe for
 // concurrent use.
 type Group struct {
 	ac     *ac.Automaton
+	win    *Gate     // when set, used instead of ac
 	owners [][]owner // group literal id -> members using it
 	n      int       // members
 }
+
+// maxWindowedLits bounds the literals a Gate index takes for a Group: its
+// 64 Ki-bit tables must stay sparse for most positions to be rejected by
+// one probe.
+const maxWindowedLits = 1024
 
 type owner struct {
 	member int32
@@ -48,6 +59,16 @@ func NewGroup(members ...any) (*Group, error) {
 			g.owners[id] = append(g.owners[id], owner{member: int32(mi), lit: int32(li)})
 		}
 	}
+	if len(all) > 0 && len(all) <= maxWindowedLits {
+		gl := make([]GateLiteral, len(all))
+		for i, l := range all {
+			gl[i] = GateLiteral{Lit: l, Exact: true} // texts are lowercased
+		}
+		if win, ok := NewGateOf(gl); ok {
+			g.win = win
+			return g, nil
+		}
+	}
 	if len(all) > 0 {
 		auto, err := ac.NewBuilder().AddStrings(all).Build()
 		if err != nil {
@@ -61,6 +82,21 @@ func NewGroup(members ...any) (*Group, error) {
 // Find calls fn for every occurrence of every member literal in lower
 // (which must be lowercased with Lower), ordered by end offset.
 func (g *Group) Find(lower []byte, fn func(member int, h Hit)) {
+	if g.win != nil {
+		var found []Hit // Lit holds the group literal id here
+		g.win.each(lower, func(id int32, start int) {
+			found = append(found, Hit{Lit: id, Start: int32(start), End: int32(start + len(g.win.lits[id]))})
+		})
+		slices.SortFunc(found, func(a, b Hit) int {
+			return cmp.Or(cmp.Compare(a.End, b.End), cmp.Compare(b.Start, a.Start), cmp.Compare(a.Lit, b.Lit))
+		})
+		for _, f := range found {
+			for _, o := range g.owners[f.Lit] {
+				fn(int(o.member), Hit{Lit: o.lit, Start: f.Start, End: f.End})
+			}
+		}
+		return
+	}
 	if g.ac == nil {
 		return
 	}
@@ -76,6 +112,9 @@ func (g *Group) Find(lower []byte, fn func(member int, h Hit)) {
 // Find rather than its IsMatch, whose skip-ahead runs one IndexByte per
 // possible start byte and slows to a crawl with thousands of literals.)
 func (g *Group) IsMatch(lower []byte) bool {
+	if g.win != nil {
+		return g.win.Any(lower)
+	}
 	if g.ac == nil {
 		return false
 	}
