@@ -215,7 +215,13 @@ func (d *Detector) static(h *hits, obs *model.Observation, body []byte, via stri
 func (d *Detector) pageSignals(h *hits, body, lower []byte, loc, via string) *page {
 	bh := groupHits(d.bodyGroup, lower, bodyMembers)
 	plan := d.planDOM(bh[bodyDOM])
-	pg := d.scanPage(body, plan, d.text.set != nil && d.text.set.Len() > 0)
+	wantText := d.text.set != nil && d.text.set.Len() > 0
+	var pg *page
+	if pageWithoutSelectors(plan, wantText) && !d.opts.plain {
+		pg = skimPage(body)
+	} else {
+		pg = d.scanPage(body, plan, wantText)
+	}
 	regex := func(location string) func(*catalog.Pattern, []byte, matcher.Match) {
 		return func(p *catalog.Pattern, text []byte, m matcher.Match) { h.regexHit(p, text, m, location, via) }
 	}
