@@ -217,8 +217,8 @@ func (d *Detector) pageSignals(h *hits, body, lower []byte, loc, via string) *pa
 	plan := d.planDOM(bh[bodyDOM])
 	wantText := d.text.set != nil && d.text.set.Len() > 0
 	var pg *page
-	if pageWithoutSelectors(plan, wantText) && !d.opts.plain {
-		pg = skimPage(body)
+	if skimmable(plan, wantText) && !d.opts.plain {
+		pg = d.skimPage(body, plan)
 	} else {
 		pg = d.scanPage(body, plan, wantText)
 	}
@@ -315,29 +315,8 @@ func (d *Detector) planDOM(litHits []matcher.Hit) *domPlan {
 	if len(d.domSels) == 0 {
 		return nil
 	}
-	plan := &domPlan{byTag: map[string][]int{}, byID: map[string][]int{}, byClass: map[string][]int{}, wantText: map[int]bool{}}
-	add := func(si int) {
-		sel := &d.domSels[si]
-		c := sel.parts[len(sel.parts)-1]
-		switch {
-		case len(c.ids) > 0:
-			plan.byID[c.ids[0]] = append(plan.byID[c.ids[0]], si)
-		case len(c.classes) > 0:
-			plan.byClass[c.classes[0]] = append(plan.byClass[c.classes[0]], si)
-		case c.tag != "" && c.tag != "*":
-			plan.byTag[c.tag] = append(plan.byTag[c.tag], si)
-		default:
-			plan.generic = append(plan.generic, si)
-		}
-		if len(sel.parts) > 1 {
-			plan.ancestors = true
-		}
-		for _, p := range sel.pats {
-			if p.DOMRule == catalog.DOMText {
-				plan.wantText[si] = true
-			}
-		}
-	}
+	plan := newDOMPlan()
+	add := func(si int) { plan.add(&d.domSels[si], si) }
 	if d.opts.plain {
 		for si := range d.domSels {
 			add(si)
@@ -357,6 +336,33 @@ func (d *Detector) planDOM(litHits []matcher.Hit) *domPlan {
 		add(si)
 	}
 	return plan
+}
+
+func newDOMPlan() *domPlan {
+	return &domPlan{byTag: map[string][]int{}, byID: map[string][]int{}, byClass: map[string][]int{}, wantText: map[int]bool{}}
+}
+
+// add indexes selector si.
+func (plan *domPlan) add(sel *domSel, si int) {
+	c := sel.parts[len(sel.parts)-1]
+	switch {
+	case len(c.ids) > 0:
+		plan.byID[c.ids[0]] = append(plan.byID[c.ids[0]], si)
+	case len(c.classes) > 0:
+		plan.byClass[c.classes[0]] = append(plan.byClass[c.classes[0]], si)
+	case c.tag != "" && c.tag != "*":
+		plan.byTag[c.tag] = append(plan.byTag[c.tag], si)
+	default:
+		plan.generic = append(plan.generic, si)
+	}
+	if len(sel.parts) > 1 {
+		plan.ancestors = true
+	}
+	for _, p := range sel.pats {
+		if p.DOMRule == catalog.DOMText {
+			plan.wantText[si] = true
+		}
+	}
 }
 
 // domHits evaluates dom patterns on the elements the page pass matched.

@@ -6,9 +6,10 @@ import (
 	"golang.org/x/net/html"
 )
 
-// skimPage collects what scanPage collects when there are no selectors to
-// evaluate and no text is wanted (script sources, executable inline
-// scripts, styles, meta tags), without the HTML tokenizer, which reads
+// skimPage collects what scanPage collects when no text is wanted and no
+// selector needs ancestors or text (see skimmable): script sources,
+// executable inline scripts, styles, meta tags and the elements matching
+// plan's selectors (plan may be nil), without the HTML tokenizer, which reads
 // every byte through a function call and copies the page into its own
 // buffer. It jumps from '<' to '<' with bytes.IndexByte and follows
 // golang.org/x/net/html's tokenizer states exactly where they decide what
@@ -18,8 +19,12 @@ import (
 // would rewrite (character references, CR, NUL) are taken from the
 // tokenizer run on that one tag. TestSkimLikeScanPage and FuzzSkimPage
 // hold it to scanPage's output.
-func skimPage(b []byte) *page {
+func (d *Detector) skimPage(b []byte, plan *domPlan) *page {
 	pg := &page{}
+	sk := &skimmer{d: d, plan: plan, pg: pg}
+	if plan != nil && plan.empty() {
+		sk.plan = nil
+	}
 	n := len(b)
 	for i := 0; ; {
 		j := bytes.IndexByte(b[i:], '<')
@@ -32,7 +37,7 @@ func skimPage(b []byte) *page {
 		}
 		switch c := b[i+1]; {
 		case isASCIILetter(c):
-			e, ok := skimStartTag(b, i, pg)
+			e, ok := sk.startTag(b, i)
 			if !ok {
 				return pg
 			}
@@ -228,14 +233,26 @@ func (t *tagScan) attr(b []byte, name string) (val []byte, found, decoded bool) 
 	return nil, false, true
 }
 
-// skimStartTag handles the start tag at b[i:] and, for raw-text elements,
-// the text after it; it returns where the next token starts.
-func skimStartTag(b []byte, i int, pg *page) (int, bool) {
+// skimmer is the state of one skimPage.
+type skimmer struct {
+	d      *Detector
+	plan   *domPlan // nil: no selectors
+	pg     *page
+	perSel map[int]int
+}
+
+// startTag handles the start tag at b[i:] and, for raw-text elements, the
+// text after it; it returns where the next token starts.
+func (sk *skimmer) startTag(b []byte, i int) (int, bool) {
 	t, ok := scanTag(b, i+1)
 	if !ok {
 		return 0, false
 	}
-	name := string(bytes.ToLower(t.name))
+	pg := sk.pg
+	name := lowerTagName(t.name)
+	if sk.plan != nil {
+		sk.elementCandidates(b, i, &t, name)
+	}
 	switch name {
 	case "script":
 		src, typ, ok := t.strAttrs(b, i, "src", "type")
@@ -262,6 +279,116 @@ func skimStartTag(b []byte, i int, pg *page) (int, bool) {
 		return end, true
 	}
 	return t.end, true
+}
+
+// lowerTagName returns the tag name lowercased, as the tokenizer's
+// TagName gives it, without allocating for the names the HTML spec knows.
+func lowerTagName(name []byte) string {
+	var buf [24]byte
+	if len(name) > len(buf) || bytes.IndexByte(name, 0) >= 0 {
+		return string(asciiLower(bytes.ReplaceAll(name, []byte{0}, []byte("\uFFFD"))))
+	}
+	low := buf[:len(name)]
+	for k, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[k] = c
+	}
+	return tagName(low)
+}
+
+// asciiLower returns a lowercased copy of b, ASCII letters only, as the
+// tokenizer lowercases names.
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for k, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[k] = c
+	}
+	return out
+}
+
+// elementCandidates evaluates the planned selectors on the element of the
+// start tag t at b[i:], as scanPage does for one without ancestors.
+func (sk *skimmer) elementCandidates(b []byte, i int, t *tagScan, tag string) {
+	plan := sk.plan
+	cands := append([]int(nil), plan.byTag[tag]...)
+	var seenID, seenClass bool
+	for _, a := range t.attrs {
+		key, val := b[a.ks:a.ke], b[a.vs:a.ve]
+		isID, isClass := !seenID && equalFoldASCII(key, "id"), !seenClass && equalFoldASCII(key, "class")
+		if !isID && !isClass {
+			continue
+		}
+		if bytes.ContainsAny(val, "&\r\x00") {
+			// The tokenizer decodes it: take its attributes.
+			var raw []rawAttr
+			for _, ha := range tokenizerAttrs(b[i:]) {
+				raw = append(raw, rawAttr{[]byte(ha.key), []byte(ha.val)})
+			}
+			sk.match(plan.candidatesRaw(tag, raw), b, i, t, tag)
+			return
+		}
+		if isID {
+			seenID = true
+			cands = append(cands, plan.byID[string(val)]...)
+		} else {
+			seenClass = true
+			for _, c := range bytes.Fields(val) {
+				cands = append(cands, plan.byClass[string(c)]...)
+			}
+		}
+	}
+	sk.match(append(cands, plan.generic...), b, i, t, tag)
+}
+
+// match records the element of t for every candidate selector it matches.
+func (sk *skimmer) match(cands []int, b []byte, i int, t *tagScan, tag string) {
+	if len(cands) == 0 {
+		return
+	}
+	el := element{tag: tag, attrs: t.decodedAttrs(b, i), start: i, end: t.end}
+	for _, si := range cands {
+		if sk.perSel[si] >= maxDOMMatches {
+			continue
+		}
+		if sk.d.domSels[si].matches(&el, nil) {
+			if sk.perSel == nil {
+				sk.perSel = map[int]int{}
+			}
+			sk.perSel[si]++
+			keep := el
+			keep.attrs = append([]htmlAttr(nil), el.attrs...)
+			sk.pg.dom = append(sk.pg.dom, domMatch{sel: si, elem: keep})
+		}
+	}
+}
+
+// decodedAttrs returns the tag's attributes as the tokenizer gives them:
+// the first of each lowercased name, values decoded.
+func (t *tagScan) decodedAttrs(b []byte, i int) []htmlAttr {
+	out := make([]htmlAttr, 0, len(t.attrs))
+	for _, a := range t.attrs {
+		key, val := b[a.ks:a.ke], b[a.vs:a.ve]
+		if bytes.IndexByte(key, 0) >= 0 || bytes.ContainsAny(val, "&\r\x00") {
+			return tokenizerAttrs(b[i:])
+		}
+		k := string(asciiLower(key))
+		dup := false
+		for _, o := range out {
+			if o.key == k {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, htmlAttr{key: k, val: string(val)})
+		}
+	}
+	return out
 }
 
 // strAttrs returns two attribute values; ok is false when one of them
@@ -522,8 +649,8 @@ func mismatchAt(b []byte, p int, tag string) int {
 	return p
 }
 
-// pageWithoutSelectors reports whether scanPage would collect no more than
-// skimPage: no selector candidates and no text wanted.
-func pageWithoutSelectors(plan *domPlan, wantText bool) bool {
-	return !wantText && (plan == nil || plan.empty())
+// skimmable reports whether skimPage collects all scanPage would: no text
+// wanted, and no planned selector with combinators or a text rule.
+func skimmable(plan *domPlan, wantText bool) bool {
+	return !wantText && (plan == nil || plan.empty() || !plan.ancestors && len(plan.wantText) == 0)
 }
