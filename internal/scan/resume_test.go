@@ -73,7 +73,12 @@ func TestKill9ThenResume(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "scan.duckdb")
 	env, _ := json.Marshal(childEnv{DNS: farm.DNSAddr(), CAFile: farm.CAFile(), Domains: domains, DB: db,
 		HTTP: farm.HTTPPort(), HTTPS: farm.HTTPSPort()})
-	for _, killAfter := range []int{20, 20} {
+	// Kill twice; under load a child may die before its writer's first
+	// commit, so go on (waiting longer each time, up to five kills) until
+	// some results survived a kill, or the resume below would have nothing
+	// to skip.
+	wait := 1500 * time.Millisecond
+	for round, killAfter := 0, 20; round < 2 || round < 5 && storedCount(t, db) == 0; round, wait = round+1, wait*2 {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "AICENSUS_SCAN_CHILD="+string(env))
 		out, err := cmd.StdoutPipe()
@@ -91,7 +96,7 @@ func TestKill9ThenResume(t *testing.T) {
 			if n++; n == killAfter {
 				// Let the writer commit a batch (it commits at least every
 				// second), then kill mid-stream.
-				time.Sleep(1500 * time.Millisecond)
+				time.Sleep(wait)
 				cmd.Process.Signal(syscall.SIGKILL)
 				break
 			}
@@ -115,6 +120,28 @@ func TestKill9ThenResume(t *testing.T) {
 	}
 	assertOncePerLine(t, results, len(farm.Domains()))
 	compareTruth(t, farm, results)
+}
+
+// storedCount is the number of results of the latest scan in db (0 when
+// there is no scan yet). It opens the store for writing, as the next
+// scanner would, so a killed writer's log is replayed.
+func storedCount(t *testing.T, db string) int {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sc, err := st.LatestScan(ctx)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	if err := st.Results(ctx, sc.ID, func(model.Result) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestInterruptThenResume cancels a scan (Ctrl-C) and runs it again.
