@@ -221,7 +221,7 @@ func (s *Store) FinalizeArchiveScan(ctx context.Context, scanID int64) (Finalize
 	if err := finalizeCounters(ctx, tx, scanID); err != nil {
 		return st, fmt.Errorf("finalize scan %d: %w", scanID, err)
 	}
-	for _, t := range []string{"fin_res", "fin_det", "fin_ev"} {
+	for _, t := range []string{"fin_ord", "fin_res", "fin_det", "fin_ev"} {
 		if _, err := tx.ExecContext(ctx, `DROP TABLE `+t); err != nil {
 			return st, fmt.Errorf("finalize scan %d: %w", scanID, err)
 		}
@@ -251,9 +251,15 @@ func classRankSQL() string {
 func finalizeSQL(scanID int64) []string {
 	r := strings.NewReplacer("$SCAN", fmt.Sprint(scanID), "$RANKS", classRankSQL())
 	stmts := []string{
-		// One row per target, with its rid. k orders a target's pages by
-		// capture time, then pid (one HUGEINT: faster than a STRUCT key);
-		// ok pages rank above all others for url and http_status.
+		// ord ranks the scan's pages by capture time, then by the record
+		// they come from, so that ties between captures of the same second
+		// do not depend on the order workers delivered them in (pid).
+		`CREATE OR REPLACE TEMP TABLE fin_ord AS
+		SELECT pid, row_number() OVER (ORDER BY captured_at NULLS FIRST, source, ref NULLS FIRST, url NULLS FIRST, pid)::HUGEINT AS ord
+		FROM pages WHERE scan_id = $SCAN`,
+		// One row per target, with its rid. k orders a target's pages (one
+		// HUGEINT: faster than a STRUCT key); ok pages rank above all
+		// others for url and http_status.
 		`CREATE OR REPLACE TEMP TABLE fin_res AS
 		SELECT nextval('result_rid_seq') AS rid, * FROM (
 			SELECT target,
@@ -263,7 +269,7 @@ func finalizeSQL(scanID int64) []string {
 				arg_max(url, k + ((status = 'ok')::HUGEINT << 120)) AS url,
 				arg_max(http_status, k + ((status = 'ok')::HUGEINT << 120)) AS http_status,
 				count(*) AS pages, min(captured_at) AS first_seen, max(captured_at) AS last_seen
-			FROM (SELECT *, (coalesce(epoch_us(captured_at), 0)::HUGEINT << 64) + pid AS k FROM pages WHERE scan_id = $SCAN)
+			FROM (SELECT p.*, o.ord AS k FROM pages p JOIN fin_ord o USING (pid) WHERE p.scan_id = $SCAN)
 			GROUP BY target ORDER BY target)`,
 		// Evidence: one row per distinct (signal, pattern, class, via) of a
 		// target's technology, from its earliest capture. The Writer stored
@@ -272,8 +278,8 @@ func finalizeSQL(scanID int64) []string {
 		SELECT target, technology, signal, pattern, evidence_class, via,
 			coalesce(list_position($RANKS, evidence_class), 99) AS rank,
 			arg_min(match, k) AS match, arg_min(location, k) AS location
-		FROM (SELECT *, (coalesce(epoch_us(captured_at), 0)::HUGEINT << 64) + (pid::HUGEINT << 16) + pos AS k
-			FROM page_evidence WHERE scan_id = $SCAN)
+		FROM (SELECT e.*, (o.ord << 16) + e.pos AS k
+			FROM page_evidence e JOIN fin_ord o USING (pid) WHERE e.scan_id = $SCAN)
 		GROUP BY ALL`,
 		// Detections: the union over pages, with rid, pos and classes. The
 		// catalog fields come from the technology's latest page.
@@ -286,13 +292,12 @@ func finalizeSQL(scanID int64) []string {
 				max(confidence) AS confidence,
 				min(coalesce(list_position($RANKS, evidence_class), 99)) AS rank,
 				bool_or(running) AS running
-			FROM (SELECT *, (coalesce(epoch_us(captured_at), 0)::HUGEINT << 48) + pid AS k
-				FROM page_detections WHERE scan_id = $SCAN)
+			FROM (SELECT d.*, o.ord AS k
+				FROM page_detections d JOIN fin_ord o USING (pid) WHERE d.scan_id = $SCAN)
 			GROUP BY target, technology),
 		cat AS (
-			SELECT (coalesce(epoch_us(captured_at), 0)::HUGEINT << 48) + pid AS latest, technology,
-				categories, open_source, license, ai
-			FROM page_detections WHERE scan_id = $SCAN),
+			SELECT o.ord AS latest, d.technology, d.categories, d.open_source, d.license, d.ai
+			FROM page_detections d JOIN fin_ord o USING (pid) WHERE d.scan_id = $SCAN),
 		cls AS (
 			SELECT target, technology, list(evidence_class ORDER BY rank) AS classes
 			FROM (SELECT DISTINCT target, technology, evidence_class, rank FROM fin_ev WHERE evidence_class IS NOT NULL)

@@ -182,3 +182,42 @@ func TestPageBatchValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestFinalizeIgnoresArrivalOrder: captures of one target in the same
+// second, from different archives, give the same result whichever archive
+// a worker delivered first.
+func TestFinalizeIgnoresArrivalOrder(t *testing.T) {
+	ctx := context.Background()
+	batch := func(scanID int64, src, url, version string) PageBatch {
+		return PageBatch{ScanID: scanID, Source: src, NextOffset: 10, Done: true, Pages: []Page{{
+			Target: "same.example", Domain: "same.example", Host: "same.example", URL: url, HTTPStatus: 200,
+			Time: baseTime, Ref: src + "@0",
+			Detections: []model.Detection{det("Intercom", version, 50,
+				ev("scriptSrc", "widget.intercom.io", url, model.ClassPageEmbed))},
+		}}}
+	}
+	var got [][]model.Result
+	for _, order := range [][]string{{"a.warc.gz", "b.warc.gz"}, {"b.warc.gz", "a.warc.gz"}} {
+		s := openTemp(t)
+		sc := newScan(t, s, KindWARC)
+		w, err := s.NewWriter(WriterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, src := range order {
+			if err := w.WritePages(ctx, batch(sc.ID, src, "https://same.example/"+src, "1."+src[:1])); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Flush(ctx); err != nil { // separate commits: arrival order decides pid
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.FinalizeArchiveScan(ctx, sc.ID); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, collect(t, s, sc.ID))
+	}
+	if len(got[0]) != 1 || !reflect.DeepEqual(got[0], got[1]) {
+		t.Errorf("results depend on arrival order:\n a first %+v\n b first %+v", got[0], got[1])
+	}
+}
