@@ -210,33 +210,23 @@ func (r *archiveRunner) nak(au *archiveUnit, delay time.Duration, cause error) {
 	r.w.event(Event{Kind: EventUnitNak, Scan: r.cfg.Key, Unit: au.unit.ID, Delivery: au.delivery, Err: errString(cause)})
 }
 
-// heartbeatLoop extends the ack deadline of every held unit while it is
-// read: an archive can take far longer than AckWait.
+// heartbeatLoop extends the ack deadline of every held unit while it runs.
 func (r *archiveRunner) heartbeatLoop(ctx context.Context) error {
-	t := time.NewTicker(r.cfg.Heartbeat)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+	return heartbeat(ctx, r.cfg.Heartbeat, func() []jetstream.Msg {
 		r.mu.Lock()
+		defer r.mu.Unlock()
 		msgs := make([]jetstream.Msg, 0, len(r.held))
 		for u := range r.held {
 			msgs = append(msgs, u.msg)
 		}
-		r.mu.Unlock()
-		for _, m := range msgs {
-			_ = m.InProgress() // a lost heartbeat at worst redelivers the unit
-		}
-	}
+		return msgs
+	})
 }
 
 // handBack naks every unit still held, so other workers take them at once.
 func (r *archiveRunner) handBack() {
 	r.mu.Lock()
-	var left []*archiveUnit
+	left := make([]*archiveUnit, 0, len(r.held))
 	for u := range r.held {
 		left = append(left, u)
 	}

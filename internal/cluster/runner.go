@@ -386,33 +386,23 @@ func (r *runner) nak(u *unitRun, delay time.Duration, cause error) {
 	r.w.event(Event{Kind: EventUnitNak, Scan: r.cfg.Key, Unit: u.unit.ID, Delivery: u.delivery, Err: errString(cause)})
 }
 
-// heartbeatLoop tells JetStream that every held unit is still being
-// worked on, so that AckWait only expires for units of a dead worker.
+// heartbeatLoop extends the ack deadline of every held unit while it runs.
 func (r *runner) heartbeatLoop(ctx context.Context) error {
-	t := time.NewTicker(r.cfg.Heartbeat)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+	return heartbeat(ctx, r.cfg.Heartbeat, func() []jetstream.Msg {
 		r.mu.Lock()
+		defer r.mu.Unlock()
 		msgs := make([]jetstream.Msg, 0, len(r.held))
 		for u := range r.held {
 			msgs = append(msgs, u.msg)
 		}
-		r.mu.Unlock()
-		for _, m := range msgs {
-			_ = m.InProgress() // a lost heartbeat at worst redelivers the unit
-		}
-	}
+		return msgs
+	})
 }
 
 // handBack naks every unit still held, so other workers take them at once.
 func (r *runner) handBack() {
 	r.mu.Lock()
-	var left []*unitRun
+	left := make([]*unitRun, 0, len(r.held))
 	for u := range r.held {
 		left = append(left, u)
 	}
