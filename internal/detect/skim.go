@@ -50,10 +50,11 @@ func (d *Detector) skimPage(b []byte, plan *domPlan) *page {
 			case c2 == '>':
 				i += 3
 			case isASCIILetter(c2):
-				t, ok := scanTag(b, i+2)
+				t, ok := scanTag(b, i+2, sk.attrs[:0])
 				if !ok {
 					return pg
 				}
+				sk.attrs = t.attrs
 				i = t.end
 			default:
 				i = closeAngle(b, i+2)
@@ -144,9 +145,11 @@ type tagScan struct {
 type attrSpan struct{ ks, ke, vs, ve int }
 
 // scanTag reads the tag whose name starts at b[p] (readTagName,
-// readTagAttrKey, readTagAttrVal). ok is false when the input ends inside
-// the tag (the tokenizer then reports an error and stops).
-func scanTag(b []byte, p int) (t tagScan, ok bool) {
+// readTagAttrKey, readTagAttrVal), appending its attributes to attrs. ok
+// is false when the input ends inside the tag (the tokenizer then reports
+// an error and stops).
+func scanTag(b []byte, p int, attrs []attrSpan) (t tagScan, ok bool) {
+	t.attrs = attrs
 	n := len(b)
 	i := p
 	for i < n && !isSpace(b[i]) && b[i] != '/' && b[i] != '>' {
@@ -239,15 +242,17 @@ type skimmer struct {
 	plan   *domPlan // nil: no selectors
 	pg     *page
 	perSel map[int]int
+	attrs  []attrSpan // scanTag's buffer
 }
 
 // startTag handles the start tag at b[i:] and, for raw-text elements, the
 // text after it; it returns where the next token starts.
 func (sk *skimmer) startTag(b []byte, i int) (int, bool) {
-	t, ok := scanTag(b, i+1)
+	t, ok := scanTag(b, i+1, sk.attrs[:0])
 	if !ok {
 		return 0, false
 	}
+	sk.attrs = t.attrs // reused by the next tag: t does not outlive this call
 	pg := sk.pg
 	name := lowerTagName(t.name)
 	if sk.plan != nil {
@@ -337,7 +342,7 @@ func (sk *skimmer) elementCandidates(b []byte, i int, t *tagScan, tag string) {
 			cands = append(cands, plan.byID[string(val)]...)
 		} else {
 			seenClass = true
-			for _, c := range bytes.Fields(val) {
+			for c := range bytes.FieldsSeq(val) {
 				cands = append(cands, plan.byClass[string(c)]...)
 			}
 		}
