@@ -14,12 +14,14 @@ import (
 // BenchmarkClusterVsSingle scans the same farm input (no fault hosts) once
 // with a single-process scan (64 fetchers) and once on the cluster: a NATS
 // server, the coordinator and its collector in this process, and two worker
-// processes with 32 fetchers each (the same total), started once. It
-// reports both rates and their ratio, measured in the same run.
+// processes with 32 fetchers each (the same total) and one core each
+// (GOMAXPROCS=1: two Go schedulers with two threads each on two cores spin
+// against each other), started once. It reports both rates and their
+// ratio, measured in the same run.
 //
 //	go test -run '^$' -bench ClusterVsSingle -benchtime 3x -count 3 ./internal/cluster/
 func BenchmarkClusterVsSingle(b *testing.B) {
-	const hosts = 1000
+	const hosts = 3000
 	farm := startFarm(b, testfarm.Config{Hosts: hosts, Seed: 17, NoFaults: true})
 	fs := settingsOf(farm, writeDomains(b, farm))
 	srv, err := StartEmbedded(EmbeddedOptions{Dir: b.TempDir()})
@@ -29,7 +31,7 @@ func BenchmarkClusterVsSingle(b *testing.B) {
 	defer srv.Shutdown()
 	var workers []*child
 	for i := range 2 {
-		workers = append(workers, startChild(b, childSpec{Role: "worker", Name: fmt.Sprintf("bench-%d", i), URL: srv.URL(), FetchWorkers: 32}, nil))
+		workers = append(workers, startChild(b, childSpec{Role: "worker", Name: fmt.Sprintf("bench-%d", i), URL: srv.URL(), FetchWorkers: 32, Procs: 1}, nil))
 	}
 	defer func() {
 		for _, w := range workers {

@@ -57,6 +57,9 @@ type childSpec struct {
 	Specs         []string `json:"specs,omitempty"`
 	BatchPages    int      `json:"batch_pages,omitempty"`
 	DetectWorkers int      `json:"detect_workers,omitempty"`
+	// Procs, when set, is the child's GOMAXPROCS (one core per worker when
+	// several share a machine, as docs/cluster.md advises).
+	Procs int `json:"-"`
 }
 
 // childSummary is the coordinator child's last stdout line.
@@ -145,6 +148,9 @@ func startChild(t testing.TB, spec childSpec, events chan<- Event) *child {
 	b, _ := json.Marshal(spec)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnvVar+"="+string(b))
+	if spec.Procs > 0 {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", spec.Procs))
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
