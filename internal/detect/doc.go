@@ -3,10 +3,13 @@
 //
 // A Detector compiles a catalog once (internal/catalog) into matcher Sets
 // (internal/matcher), one per signal, and is then immutable and safe for
-// concurrent use. Detect parses the HTML once with the golang.org/x/net/html
-// tokenizer, collecting script sources, inline scripts, styles, meta tags,
-// visible text and the elements that the catalog's static dom selectors
-// match, and evaluates every signal:
+// concurrent use. Detect reads the HTML once, collecting script sources,
+// inline scripts, styles, meta tags, visible text and the elements that the
+// catalog's static dom selectors match, and evaluates every signal. A page
+// holding no literal of any page-level pattern (matcher.Gate) is not read
+// at all; one that needs no text and no selector with ancestors is skimmed
+// from '<' to '<' (skim.go, which follows the tokenizer's states); any other
+// goes through the golang.org/x/net/html tokenizer. The signals:
 //
 //   - html, scripts (inline and fetched linked scripts), css, text,
 //     scriptSrc, url, meta, headers, cookies, dns, certIssuer, robots;
