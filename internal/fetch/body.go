@@ -107,21 +107,61 @@ func bodyError(wire *capReader, err error) error {
 // chunkSize is the unit readCapped reads in.
 const chunkSize = 32 << 10
 
-// bodyReader reads bodies; it recycles its read chunks between bodies. Safe
-// for concurrent use.
+// bodyReader reads bodies; it recycles its read chunks between bodies, and
+// the bodies themselves when they are handed back (put). Safe for
+// concurrent use.
 type bodyReader struct {
 	chunks sync.Pool // of *[chunkSize]byte
+	bufs   [bufClasses]sync.Pool
 }
+
+// Body buffers come in bufClasses power-of-two sizes from minBuf; larger
+// bodies are allocated to size and not recycled.
+const (
+	minBuf     = 16 << 10
+	bufClasses = 9 // 16 KiB .. 4 MiB
+)
 
 func newBodyReader() *bodyReader {
 	return &bodyReader{chunks: sync.Pool{New: func() any { return new([chunkSize]byte) }}}
 }
 
+// bufClass returns the class of a buffer of at least n bytes, or -1.
+func bufClass(n int) int {
+	for k, size := 0, minBuf; k < bufClasses; k, size = k+1, size<<1 {
+		if n <= size {
+			return k
+		}
+	}
+	return -1
+}
+
+// get returns a buffer of length n, recycled when one is free.
+func (b *bodyReader) get(n int) []byte {
+	k := bufClass(n)
+	if k < 0 {
+		return make([]byte, n)
+	}
+	if p, ok := b.bufs[k].Get().(*[]byte); ok {
+		return (*p)[:n]
+	}
+	return make([]byte, n, minBuf<<k)
+}
+
+// put hands back a buffer get returned; its owner must not use it again.
+// Buffers of other origins or sizes are left to the garbage collector.
+func (b *bodyReader) put(buf []byte) {
+	if k := bufClass(cap(buf)); k >= 0 && cap(buf) == minBuf<<k {
+		buf = buf[:0]
+		b.bufs[k].Put(&buf)
+	}
+}
+
 // readCapped reads r to the end and returns exactly the bytes read, at most
-// limit of them, in one slice of that size: it reads into pooled 32 KiB
-// chunks and copies once at the end, so a body costs its own size in
-// allocations, not the doubling a growing buffer does. More than limit bytes
-// give the first limit and ErrBodyTooLarge.
+// limit of them, in one slice: it reads into pooled 32 KiB chunks and copies
+// once at the end into a buffer of the body's size class (get), which put
+// recycles once the body has been detected on. More than limit bytes give
+// the first limit and ErrBodyTooLarge.
 func (b *bodyReader) readCapped(r io.Reader, limit int64) ([]byte, error) {
 	var chunks []*[chunkSize]byte
 	defer func() {
@@ -148,7 +188,7 @@ func (b *bodyReader) readCapped(r io.Reader, limit int64) ([]byte, error) {
 	if total > limit {
 		total, err = limit, ErrBodyTooLarge
 	}
-	out := make([]byte, total)
+	out := b.get(int(total))
 	for i, c := range chunks {
 		copy(out[i*chunkSize:], c[:])
 	}

@@ -109,6 +109,17 @@ func New(opts Options) (*Client, error) {
 	return c, nil
 }
 
+// Recycle hands back the page and script bodies of an observation this
+// client returned, so later fetches reuse their memory. The caller must not
+// use those bodies afterwards (robots.txt bodies, which the client caches,
+// are not taken back). Safe for concurrent use.
+func (c *Client) Recycle(obs *model.Observation) {
+	c.bodies.put(obs.Body)
+	for _, s := range obs.Scripts {
+		c.bodies.put(s.Body)
+	}
+}
+
 // sessionKey carries a target's own round tripper in its context.
 type sessionKey struct{}
 

@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -263,4 +264,30 @@ func TestNewRejectsBadOptions(t *testing.T) {
 // readBody reads with a fresh bodyReader (tests and benchmarks).
 func readBody(r io.Reader, enc string, limit int64) ([]byte, error) {
 	return newBodyReader().read(r, enc, limit)
+}
+
+// TestBodyRecycle: a body read into a recycled buffer is exactly the new
+// body (no byte of the old one shows), buffers come in their size class,
+// and buffers of other sizes are not taken back.
+func TestBodyRecycle(t *testing.T) {
+	b := newBodyReader()
+	for round := range 20 {
+		n := 1 + (round*7919)%(300<<10)
+		want := bytes.Repeat([]byte{byte('a' + round%26)}, n)
+		got, err := b.read(bytes.NewReader(want), "", 1<<20)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("round %d: %d bytes, %v", round, len(got), err)
+		}
+		if k := bufClass(n); cap(got) != minBuf<<k {
+			t.Fatalf("round %d: cap %d for %d bytes, want class %d", round, cap(got), n, minBuf<<k)
+		}
+		b.put(got)
+	}
+	if bufClass(minBuf<<bufClasses) != -1 {
+		t.Error("a body above the largest class has a class")
+	}
+	b.put(make([]byte, 10, 1000)) // not a class size: ignored
+	if got := b.get(10); cap(got) != minBuf {
+		t.Errorf("get(10) has cap %d, want %d", cap(got), minBuf)
+	}
 }

@@ -33,6 +33,9 @@ type Fetched struct {
 	Status    model.Status
 	Err       error
 	Redirects []string
+	// Release, if set, is called once detection is done with Obs: the
+	// prober may then reuse the page and script bodies.
+	Release func()
 }
 
 // Prober looks at one host (DNS, HTTP, optionally a browser). It must
@@ -43,7 +46,8 @@ type Prober interface {
 }
 
 // Detector turns an observation into detections; it must be safe for
-// concurrent use.
+// concurrent use and keep nothing of the observation's bodies once Detect
+// returns (the prober may reuse them).
 type Detector interface {
 	Detect(obs *model.Observation) []model.Detection
 }
@@ -182,6 +186,9 @@ func RunLive(ctx context.Context, opts LiveOptions, src Source, prober Prober, d
 				}
 				if err := Recover(func() error { r.Detections = det.Detect(&f.Obs); return nil }); err != nil {
 					r.Status, r.Error, r.Detections = model.StatusInternalError, err.Error(), nil
+				}
+				if f.Release != nil {
+					f.Release()
 				}
 				if r.Detections == nil {
 					r.Detections = []model.Detection{}

@@ -79,7 +79,8 @@ func (p *Prober) Probe(ctx context.Context, host string) pipeline.Fetched {
 	obs := resp.Observation
 	obs.Host = host
 	obs.DNS = h.Records
-	return pipeline.Fetched{Obs: obs, Status: resp.Status, Err: resp.Err, Redirects: resp.Redirects}
+	return pipeline.Fetched{Obs: obs, Status: resp.Status, Err: resp.Err, Redirects: resp.Redirects,
+		Release: func() { p.fetch.Recycle(&obs) }}
 }
 
 // cancelled is the outcome when the scan stopped while waiting; the
