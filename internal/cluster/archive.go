@@ -298,21 +298,9 @@ func (t *archiveTable) complete() bool { return t.doneUnits == len(t.sources) }
 func (t *archiveTable) resolved() bool { return t.doneUnits+len(t.failed) >= len(t.sources) }
 
 func (t *archiveTable) failedError() error {
-	keys := make([]int, 0, len(t.failed))
-	for k := range t.failed {
-		keys = append(keys, k)
-	}
-	sort.Ints(keys)
-	var parts []string
-	for i, k := range keys {
-		if i == 5 {
-			parts = append(parts, "...")
-			break
-		}
-		parts = append(parts, fmt.Sprintf("unit %d (%s): %s", k, t.sources[k].Name, t.failed[k]))
-	}
-	return fmt.Errorf("%w: %d of %d archives could not be read: %s; the scan is interrupted, run it again to retry them",
-		ErrUnitsFailed, len(t.failed), len(t.sources), strings.Join(parts, "; "))
+	return failedUnitsError(t.failed, len(t.sources), "archives could not be read", func(k int) string {
+		return fmt.Sprintf("unit %d (%s)", k, t.sources[k].Name)
+	})
 }
 
 // warcUnitID is the id of the unit of source index i: "<key>.warc.<i>".

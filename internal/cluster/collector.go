@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -97,39 +98,60 @@ func (col *collector) run(ctx context.Context) error {
 	col.codec = cd
 	tab := col.c.tab
 	maxPending := 3 * col.c.opts.Settings.CollectorBatch // below the consumer's MaxAckPending
+	err = consumeResults(ctx, col.cons, col.c.opts.Settings.CollectorBatch, col.c.log, tab.resolved,
+		func(msgs []jetstream.Msg) error {
+			if err := col.absorb(ctx, msgs); err != nil {
+				return err
+			}
+			if len(col.pending) >= maxPending || col.out.due(len(col.fresh), time.Since(col.since)) {
+				return col.flush(ctx)
+			}
+			return nil
+		},
+		func() error {
+			if len(col.pending) > 0 { // idle: commit what waits
+				return col.flush(ctx)
+			}
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	col.c.log.Info("every unit is in", "scan", col.c.sc.ID, "written", col.written, "duplicates_dropped", col.dups)
+	return nil
+}
+
+// consumeResults fetches messages in batches of up to n until done
+// reports true, handing each batch to handle; idle runs after a fetch that
+// found nothing. A failed fetch (NATS restarting) is retried with backoff.
+// It returns handle's or idle's first error, or ctx's.
+func consumeResults(ctx context.Context, cons jetstream.Consumer, n int, log *slog.Logger,
+	done func() bool, handle func([]jetstream.Msg) error, idle func() error) error {
 	backoff := 100 * time.Millisecond
-	for !tab.resolved() {
+	for !done() {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		msgs, err := fetchBatch(ctx, col.cons, col.c.opts.Settings.CollectorBatch, time.Second)
-		if len(msgs) == 0 {
-			if len(col.pending) > 0 { // idle: commit what waits
-				if err := col.flush(ctx); err != nil {
-					return err
-				}
-			}
-			if err != nil && ctx.Err() == nil {
-				col.c.log.Debug("fetching results", "err", err)
-				select {
-				case <-ctx.Done():
-				case <-time.After(backoff):
-				}
-				backoff = min(2*backoff, 5*time.Second)
+		msgs, err := fetchBatch(ctx, cons, n, time.Second)
+		if len(msgs) > 0 {
+			backoff = 100 * time.Millisecond
+			if err := handle(msgs); err != nil {
+				return err
 			}
 			continue
 		}
-		backoff = 100 * time.Millisecond
-		if err := col.absorb(ctx, msgs); err != nil {
+		if err := idle(); err != nil {
 			return err
 		}
-		if len(col.pending) >= maxPending || col.out.due(len(col.fresh), time.Since(col.since)) {
-			if err := col.flush(ctx); err != nil {
-				return err
+		if err != nil && ctx.Err() == nil {
+			log.Debug("fetching results", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
 			}
+			backoff = min(2*backoff, 5*time.Second)
 		}
 	}
-	col.c.log.Info("every unit is in", "scan", col.c.sc.ID, "written", col.written, "duplicates_dropped", col.dups)
 	return nil
 }
 

@@ -510,8 +510,17 @@ func (t *unitTable) complete() bool { return t.doneUnits == len(t.units) }
 func (t *unitTable) resolved() bool { return t.doneUnits+len(t.failed) >= len(t.units) }
 
 func (t *unitTable) failedError() error {
-	keys := make([]int, 0, len(t.failed))
-	for k := range t.failed {
+	return failedUnitsError(t.failed, len(t.units), "units could not be run", func(k int) string {
+		return fmt.Sprintf("unit %d (lines from %d)", k, t.units[k].first)
+	})
+}
+
+// failedUnitsError names the first five failed units (by index, described
+// by name) out of total, for a scan that ends with units no worker could
+// run.
+func failedUnitsError(failed map[int]string, total int, what string, name func(k int) string) error {
+	keys := make([]int, 0, len(failed))
+	for k := range failed {
 		keys = append(keys, k)
 	}
 	sort.Ints(keys)
@@ -521,8 +530,8 @@ func (t *unitTable) failedError() error {
 			parts = append(parts, "...")
 			break
 		}
-		parts = append(parts, fmt.Sprintf("unit %d (lines from %d): %s", k, t.units[k].first, t.failed[k]))
+		parts = append(parts, name(k)+": "+failed[k])
 	}
-	return fmt.Errorf("%w: %d of %d units could not be run: %s; the scan is interrupted, run it again to retry them",
-		ErrUnitsFailed, len(t.failed), len(t.units), strings.Join(parts, "; "))
+	return fmt.Errorf("%w: %d of %d %s: %s; the scan is interrupted, run it again to retry them",
+		ErrUnitsFailed, len(failed), total, what, strings.Join(parts, "; "))
 }

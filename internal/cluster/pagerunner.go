@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -40,15 +39,8 @@ type archiveRunner struct {
 	parallel int // units read at the same time
 	batch    int // pages per results message
 
-	mu   sync.Mutex
-	held map[*archiveUnit]struct{} // received and not yet acked or handed back
-}
-
-// archiveUnit is one archive unit this worker holds.
-type archiveUnit struct {
-	unit     *Unit
-	msg      jetstream.Msg
-	delivery uint64
+	mu sync.Mutex
+	holder
 }
 
 func (w *worker) newArchiveRunner(ctx context.Context, cfg ScanConfig) (*archiveRunner, error) {
@@ -64,15 +56,16 @@ func (w *worker) newArchiveRunner(ctx context.Context, cfg ScanConfig) (*archive
 	if err != nil {
 		return nil, fmt.Errorf("cluster: scan %s: units consumer: %w", cfg.Key, err)
 	}
-	return &archiveRunner{
+	r := &archiveRunner{
 		w: w, cfg: cfg, cons: cons, det: det, wopt: wopt,
 		readers: firstPositive(w.opts.DetectWorkers, cfg.Archive.Workers, runtime.GOMAXPROCS(0)),
 		// Two units at a time: one file keeps every reader busy (warc.Scan
 		// splits gzip input), the second covers its start and its end.
 		parallel: 2,
 		batch:    firstPositive(cfg.Archive.BatchPages, DefaultBatchPages),
-		held:     map[*archiveUnit]struct{}{},
-	}, nil
+	}
+	r.holder = newHolder(w, cfg.Key, &r.mu)
+	return r, nil
 }
 
 func (r *archiveRunner) close() {}
@@ -81,7 +74,7 @@ func (r *archiveRunner) close() {}
 // ends; then it hands back every unit it still holds.
 func (r *archiveRunner) run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return r.heartbeatLoop(gctx) })
+	g.Go(func() error { return r.heartbeat(gctx, r.cfg.Heartbeat) })
 	slots := make(chan struct{}, r.parallel)
 	backoff := 100 * time.Millisecond
 	for gctx.Err() == nil {
@@ -135,10 +128,8 @@ func (r *archiveRunner) runUnit(ctx context.Context, msg jetstream.Msg) {
 		r.w.failUnit(ctx, r.cfg, msg, u, delivery, err)
 		return
 	}
-	au := &archiveUnit{unit: u, msg: msg, delivery: delivery}
-	r.mu.Lock()
-	r.held[au] = struct{}{}
-	r.mu.Unlock()
+	au := &heldUnit{unit: u, msg: msg, delivery: delivery}
+	r.add(au)
 	r.w.event(Event{Kind: EventUnitStart, Scan: r.cfg.Key, Unit: u.ID, Delivery: delivery})
 	if delivery > uint64(r.cfg.MaxAttempts) {
 		r.deadLetter(ctx, au)
@@ -171,7 +162,7 @@ func (r *archiveRunner) runUnit(ctx context.Context, msg jetstream.Msg) {
 // is marked done with what was stored of it, counted as
 // cluster_dead_letter in the scan's counters (as an unreadable archive is
 // counted as warc_open_error), so the scan can finish.
-func (r *archiveRunner) deadLetter(ctx context.Context, au *archiveUnit) {
+func (r *archiveRunner) deadLetter(ctx context.Context, au *heldUnit) {
 	cause := fmt.Errorf("cluster: unit %s (%s) was delivered %d times (max attempts %d) without being read to its end; the rest of the archive was not read",
 		au.unit.ID, au.unit.WARC.Source, au.delivery, r.cfg.MaxAttempts)
 	r.w.opts.Log.Error("archive unit failed too often; marked done", "unit", au.unit.ID, "deliveries", au.delivery)
@@ -186,54 +177,6 @@ func (r *archiveRunner) deadLetter(ctx context.Context, au *archiveUnit) {
 	}
 	r.w.event(Event{Kind: EventUnitDead, Scan: r.cfg.Key, Unit: au.unit.ID, Delivery: au.delivery, Err: cause.Error()})
 	r.ack(au, 0)
-}
-
-func (r *archiveRunner) ack(au *archiveUnit, pages int) {
-	r.mu.Lock()
-	delete(r.held, au)
-	r.mu.Unlock()
-	if err := au.msg.Ack(); err != nil {
-		// The unit comes back after AckWait; its batches are stored once.
-		r.w.opts.Log.Warn("ack failed", "unit", au.unit.ID, "err", err)
-	}
-	r.w.event(Event{Kind: EventUnitDone, Scan: r.cfg.Key, Unit: au.unit.ID, Delivery: au.delivery, Items: pages})
-}
-
-func (r *archiveRunner) nak(au *archiveUnit, delay time.Duration, cause error) {
-	r.mu.Lock()
-	delete(r.held, au)
-	r.mu.Unlock()
-	r.w.opts.Log.Warn("handing unit back", "unit", au.unit.ID, "delay", delay, "err", cause)
-	if err := au.msg.NakWithDelay(delay); err != nil {
-		r.w.opts.Log.Debug("nak failed; the unit comes back after its ack wait", "unit", au.unit.ID, "err", err)
-	}
-	r.w.event(Event{Kind: EventUnitNak, Scan: r.cfg.Key, Unit: au.unit.ID, Delivery: au.delivery, Err: errString(cause)})
-}
-
-// heartbeatLoop extends the ack deadline of every held unit while it runs.
-func (r *archiveRunner) heartbeatLoop(ctx context.Context) error {
-	return heartbeat(ctx, r.cfg.Heartbeat, func() []jetstream.Msg {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		msgs := make([]jetstream.Msg, 0, len(r.held))
-		for u := range r.held {
-			msgs = append(msgs, u.msg)
-		}
-		return msgs
-	})
-}
-
-// handBack naks every unit still held, so other workers take them at once.
-func (r *archiveRunner) handBack() {
-	r.mu.Lock()
-	left := make([]*archiveUnit, 0, len(r.held))
-	for u := range r.held {
-		left = append(left, u)
-	}
-	r.mu.Unlock()
-	for _, u := range left {
-		r.nak(u, 0, errors.New("worker stopping"))
-	}
 }
 
 // pagePublisher gathers one unit's page batches (scan.ReadPages hands

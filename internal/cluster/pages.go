@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -189,32 +188,18 @@ func (col *pageCollector) run(ctx context.Context) error {
 	}
 	defer cd.close()
 	col.codec = cd
-	backoff := 100 * time.Millisecond
-	for !col.tab.resolved() {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		msgs, err := fetchBatch(ctx, col.cons, col.c.opts.Settings.CollectorBatch, time.Second)
-		if len(msgs) == 0 {
-			if err != nil && ctx.Err() == nil {
-				col.c.log.Debug("fetching results", "err", err)
-				select {
-				case <-ctx.Done():
-				case <-time.After(backoff):
+	err = consumeResults(ctx, col.cons, col.c.opts.Settings.CollectorBatch, col.c.log, col.tab.resolved,
+		func(msgs []jetstream.Msg) error {
+			for _, m := range msgs {
+				if err := col.absorb(ctx, m); err != nil {
+					return err
 				}
-				backoff = min(2*backoff, 5*time.Second)
 			}
-			continue
-		}
-		backoff = 100 * time.Millisecond
-		for _, m := range msgs {
-			if err := col.absorb(ctx, m); err != nil {
-				return err
-			}
-		}
-		if err := col.flush(ctx); err != nil {
-			return err
-		}
+			return col.flush(ctx)
+		},
+		func() error { return nil })
+	if err != nil {
+		return err
 	}
 	col.c.log.Info("every archive is in", "scan", col.c.sc.ID, "pages", col.sum.Pages, "duplicates_dropped", col.dups)
 	return nil

@@ -36,17 +36,15 @@ type runner struct {
 	space     chan struct{} // signalled when pending items drop
 	stopping  <-chan struct{}
 
-	mu     sync.Mutex
-	held   map[*unitRun]struct{} // every unit received and not yet acked or handed back
-	units  map[string]*unitRun   // running units by id
-	byLine map[int][]*unitRun    // units waiting for a line's result
+	mu sync.Mutex
+	holder
+	units  map[string]*unitRun // running units by id
+	byLine map[int][]*unitRun  // units waiting for a line's result
 }
 
 // unitRun is one unit this worker holds.
 type unitRun struct {
-	unit      *Unit
-	msg       jetstream.Msg
-	delivery  uint64
+	heldUnit
 	results   []model.Result
 	remaining int
 }
@@ -77,8 +75,9 @@ func (w *worker) newRunner(ctx context.Context, cfg ScanConfig) (*runner, error)
 		closer:        sp.Close,
 		fetchWorkers:  firstPositive(w.opts.FetchWorkers, cfg.FetchWorkers, 64),
 		detectWorkers: firstPositive(w.opts.DetectWorkers, cfg.DetectWorkers, 0),
-		held:          map[*unitRun]struct{}{}, units: map[string]*unitRun{}, byLine: map[int][]*unitRun{},
+		units:         map[string]*unitRun{}, byLine: map[int][]*unitRun{},
 	}
+	r.holder = newHolder(w, cfg.Key, &r.mu)
 	r.highWater = 2 * r.fetchWorkers
 	r.items = make(chan pipeline.Item, r.fetchWorkers)
 	r.completed = make(chan *unitRun, 16)
@@ -112,7 +111,7 @@ func (r *runner) run(ctx context.Context) error {
 	})
 	g.Go(func() error { return r.fetchLoop(gctx) })
 	g.Go(func() error { return r.publishLoop(gctx) })
-	g.Go(func() error { return r.heartbeatLoop(gctx) })
+	g.Go(func() error { return r.heartbeat(gctx, r.cfg.Heartbeat) })
 	err := g.Wait()
 	r.handBack()
 	return err
@@ -224,7 +223,7 @@ func (r *runner) start(ctx context.Context, msg jetstream.Msg) {
 		r.deadLetter(ctx, msg, u, delivery)
 		return
 	}
-	ur := &unitRun{unit: u, msg: msg, delivery: delivery}
+	ur := &unitRun{heldUnit: heldUnit{unit: u, msg: msg, delivery: delivery}}
 	var fresh []pipeline.Item
 	r.mu.Lock()
 	if old, ok := r.units[u.ID]; ok {
@@ -247,7 +246,7 @@ func (r *runner) start(ctx context.Context, msg jetstream.Msg) {
 		r.byLine[it.Line] = append(waiting, ur)
 		ur.remaining++
 	}
-	r.held[ur] = struct{}{}
+	r.addLocked(&ur.heldUnit)
 	if ur.remaining > 0 {
 		r.units[u.ID] = ur
 	}
@@ -317,7 +316,7 @@ func (r *runner) publishLoop(ctx context.Context) error {
 func (r *runner) finish(ctx context.Context, u *unitRun) {
 	msgs, err := r.w.codec.encode(u.results, r.w.maxPayload-4096)
 	if err != nil {
-		r.nak(u, r.cfg.NakDelay, err)
+		r.nak(&u.heldUnit, r.cfg.NakDelay, err)
 		return
 	}
 	subject := resultsPrefix + r.cfg.Key
@@ -328,20 +327,12 @@ func (r *runner) finish(ctx context.Context, u *unitRun) {
 		m.Header.Set(hdrEncoding, "zstd+json")
 		if err := r.publish(ctx, m, id); err != nil {
 			if ctx.Err() == nil {
-				r.nak(u, r.cfg.NakDelay, err)
+				r.nak(&u.heldUnit, r.cfg.NakDelay, err)
 			}
 			return // when stopping, handBack hands it back
 		}
 	}
-	r.mu.Lock()
-	delete(r.held, u)
-	msg := u.msg
-	r.mu.Unlock()
-	if err := msg.Ack(); err != nil {
-		// The unit comes back after AckWait; its results are stored once.
-		r.w.opts.Log.Warn("ack failed", "unit", u.unit.ID, "err", err)
-	}
-	r.w.event(Event{Kind: EventUnitDone, Scan: r.cfg.Key, Unit: u.unit.ID, Delivery: u.delivery, Items: len(u.results)})
+	r.ack(&u.heldUnit, len(u.results))
 }
 
 // publish sends one results message with its message id, retrying until
@@ -373,45 +364,6 @@ func (w *worker) publishResults(ctx context.Context, m *nats.Msg, id string, hea
 	}
 }
 
-// nak hands a unit back for redelivery after delay.
-func (r *runner) nak(u *unitRun, delay time.Duration, cause error) {
-	r.mu.Lock()
-	delete(r.held, u)
-	msg := u.msg
-	r.mu.Unlock()
-	r.w.opts.Log.Warn("handing unit back", "unit", u.unit.ID, "delay", delay, "err", cause)
-	if err := msg.NakWithDelay(delay); err != nil {
-		r.w.opts.Log.Debug("nak failed; the unit comes back after its ack wait", "unit", u.unit.ID, "err", err)
-	}
-	r.w.event(Event{Kind: EventUnitNak, Scan: r.cfg.Key, Unit: u.unit.ID, Delivery: u.delivery, Err: errString(cause)})
-}
-
-// heartbeatLoop extends the ack deadline of every held unit while it runs.
-func (r *runner) heartbeatLoop(ctx context.Context) error {
-	return heartbeat(ctx, r.cfg.Heartbeat, func() []jetstream.Msg {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		msgs := make([]jetstream.Msg, 0, len(r.held))
-		for u := range r.held {
-			msgs = append(msgs, u.msg)
-		}
-		return msgs
-	})
-}
-
-// handBack naks every unit still held, so other workers take them at once.
-func (r *runner) handBack() {
-	r.mu.Lock()
-	left := make([]*unitRun, 0, len(r.held))
-	for u := range r.held {
-		left = append(left, u)
-	}
-	r.mu.Unlock()
-	for _, u := range left {
-		r.nak(u, 0, errors.New("worker stopping"))
-	}
-}
-
 // deadLetter turns a unit that was delivered too often into internal-error
 // results naming it (invalid lines stay invalid-input), through the same
 // pipeline, and publishes them like any other results.
@@ -422,7 +374,7 @@ func (r *runner) deadLetter(ctx context.Context, msg jetstream.Msg, u *Unit, del
 	for i, it := range u.Items {
 		items[i] = it.pipelineItem()
 	}
-	ur := &unitRun{unit: u, msg: msg, delivery: delivery}
+	ur := &unitRun{heldUnit: heldUnit{unit: u, msg: msg, delivery: delivery}}
 	sink := &collectSink{}
 	_, err := pipeline.RunLive(ctx, pipeline.LiveOptions{ScanID: r.cfg.ScanID, FetchWorkers: 1, DetectWorkers: 1},
 		&sliceSource{items: items}, deadProber{cause}, noDetector{}, sink)
@@ -430,9 +382,7 @@ func (r *runner) deadLetter(ctx context.Context, msg jetstream.Msg, u *Unit, del
 		return // stopping: the unit comes back after its ack wait
 	}
 	ur.results = sink.results
-	r.mu.Lock()
-	r.held[ur] = struct{}{}
-	r.mu.Unlock()
+	r.add(&ur.heldUnit)
 	r.w.opts.Log.Error("unit failed too often; stored as internal errors", "unit", u.ID, "deliveries", delivery)
 	r.w.event(Event{Kind: EventUnitDead, Scan: r.cfg.Key, Unit: u.ID, Delivery: delivery, Items: len(items), Err: cause.Error()})
 	r.complete(ur)
