@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aicensus/aicensus/internal/store"
+	"github.com/aicensus/aicensus/internal/store/storetest"
 )
 
 // TestScanWarcClusterCommand runs `aicensus scan --warc --cluster embedded`
@@ -27,26 +28,18 @@ func TestScanWarcClusterCommand(t *testing.T) {
 	if _, err := runClusterArgs(t, "scan", "--warc", "--cluster", "embedded", "--workers", "2", "--no-progress", "--db", clustered, sample); err != nil {
 		t.Fatal(err)
 	}
-	read := func(db string) (store.Scan, map[string]int64) {
-		ctx := context.Background()
-		st, err := store.Open(ctx, db, store.Options{ReadOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		sc, err := st.LatestScan(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		counts, err := st.StatusCounts(ctx, sc.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]int64{}
-		for k, n := range counts {
-			out[string(k)] = n
-		}
-		return sc, out
+	read := func(db string) (scan store.Scan, out map[string]int64) {
+		storetest.ReadLatest(t, db, func(st *store.Store, sc store.Scan) {
+			counts, err := st.StatusCounts(context.Background(), sc.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			scan, out = sc, map[string]int64{}
+			for k, n := range counts {
+				out[string(k)] = n
+			}
+		})
+		return scan, out
 	}
 	sa, ca := read(single)
 	sb, cb := read(clustered)

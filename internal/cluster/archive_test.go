@@ -20,6 +20,7 @@ import (
 	"github.com/aicensus/aicensus/internal/model"
 	"github.com/aicensus/aicensus/internal/scan"
 	"github.com/aicensus/aicensus/internal/store"
+	"github.com/aicensus/aicensus/internal/store/storetest"
 	"github.com/aicensus/aicensus/internal/warc"
 	"github.com/aicensus/aicensus/internal/warc/warctest"
 )
@@ -119,24 +120,14 @@ type archiveStore struct {
 
 func readArchiveStore(t testing.TB, db string) archiveStore {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, db, store.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	sc, err := st.LatestScan(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rs []model.Result
-	if err := st.Results(ctx, sc.ID, func(r model.Result) error { rs = append(rs, r); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	cps, err := st.Checkpoints(ctx, sc.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, rs := storetest.LatestResults(t, db)
+	var cps map[string]store.Checkpoint
+	storetest.ReadLatest(t, db, func(st *store.Store, sc store.Scan) {
+		var err error
+		if cps, err = st.Checkpoints(context.Background(), sc.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
 	out := archiveStore{State: sc.State, Results: comparableArchive(rs), Sources: map[string]int64{},
 		Counters: sc.Counters, Archives: sc.ArchivesRead}
 	for name, cp := range cps {
@@ -179,7 +170,7 @@ func compareArchiveStores(t testing.TB, want, got archiveStore) {
 	}
 	if !reflect.DeepEqual(want.Results, got.Results) {
 		t.Errorf("results differ from the single-machine scan (%d vs %d):\n%s", len(want.Results), len(got.Results),
-			strings.Join(diffLines(want.Results, got.Results), "\n"))
+			strings.Join(storetest.Diff(want.Results, got.Results), "\n"))
 	}
 	if !reflect.DeepEqual(want.Sources, got.Sources) {
 		t.Errorf("pages per source differ:\nwant %v\ngot  %v", want.Sources, got.Sources)
@@ -187,24 +178,6 @@ func compareArchiveStores(t testing.TB, want, got archiveStore) {
 	if !reflect.DeepEqual(want.Counters, got.Counters) || want.Archives != got.Archives {
 		t.Errorf("counters differ:\nwant %v (%d archives)\ngot  %v (%d archives)", want.Counters, want.Archives, got.Counters, got.Archives)
 	}
-}
-
-func diffLines(a, b []string) []string {
-	in := map[string]int{}
-	for _, x := range a {
-		in[x]++
-	}
-	for _, x := range b {
-		in[x]--
-	}
-	var out []string
-	for x, n := range in {
-		if n != 0 && len(out) < 10 {
-			out = append(out, fmt.Sprintf("%+d %.300s", n, x))
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // archiveSpecs are the inputs of the archive tests: built WARCs, and the

@@ -21,6 +21,7 @@ import (
 	"github.com/aicensus/aicensus/internal/detect"
 	"github.com/aicensus/aicensus/internal/model"
 	"github.com/aicensus/aicensus/internal/store"
+	"github.com/aicensus/aicensus/internal/store/storetest"
 	"github.com/aicensus/aicensus/internal/warc/warctest"
 )
 
@@ -259,25 +260,8 @@ func TestArchiveKill9ThenResume(t *testing.T) {
 	_, a := storedResults(t, clean)
 	_, b := storedResults(t, db)
 	if ca, cb := comparable(a), comparable(b); !reflect.DeepEqual(ca, cb) {
-		t.Errorf("resumed scan differs from a clean scan:\n%s", strings.Join(diffStrings(ca, cb), "\n"))
+		t.Errorf("resumed scan differs from a clean scan:\n%s", strings.Join(storetest.Diff(ca, cb), "\n"))
 	}
-}
-
-func diffStrings(a, b []string) []string {
-	in := map[string]int{}
-	for _, x := range a {
-		in[x]++
-	}
-	for _, x := range b {
-		in[x]--
-	}
-	var out []string
-	for x, n := range in {
-		if n != 0 && len(out) < 10 {
-			out = append(out, fmt.Sprintf("%+d %s", n, x))
-		}
-	}
-	return out
 }
 
 // comparable keeps what two scans of the same input must agree on.

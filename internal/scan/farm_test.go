@@ -20,6 +20,7 @@ import (
 	"github.com/aicensus/aicensus/internal/model"
 	"github.com/aicensus/aicensus/internal/probe"
 	"github.com/aicensus/aicensus/internal/store"
+	"github.com/aicensus/aicensus/internal/store/storetest"
 	"github.com/aicensus/aicensus/internal/testfarm"
 )
 
@@ -101,21 +102,7 @@ func writeDomains(t testing.TB, farm *testfarm.Farm, extra ...string) string {
 // storedResults reads every result of the latest scan in db.
 func storedResults(t testing.TB, db string) (store.Scan, []model.Result) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, db, store.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	sc, err := st.LatestScan(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []model.Result
-	if err := st.Results(ctx, sc.ID, func(r model.Result) error { out = append(out, r); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	return sc, out
+	return storetest.LatestResults(t, db)
 }
 
 // compareTruth checks that results equal the farm's ground truth exactly:
