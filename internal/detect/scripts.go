@@ -168,98 +168,19 @@ func skipSpaces(b []byte, i int) int {
 }
 
 // plainTagAttrs is tagAttrs without a tokenizer (which allocates 4 KiB
-// each time): the same states as golang.org/x/net/html's readTag,
-// readTagAttrKey and readTagAttrVal over the bytes in place. It gives up
-// (ok false) on what the tokenizer would rewrite in a wanted value
-// (character references, carriage returns, NUL) and on a tag cut off by
-// the end of rest; tagAttrs then asks the tokenizer.
+// each time): scanTag reads the tag in place. It gives up (ok false) on
+// what the tokenizer would rewrite in a wanted value (character
+// references, carriage returns, NUL) and on a tag cut off by the end of
+// rest; tagAttrs then asks the tokenizer.
 func plainTagAttrs(rest []byte, a, b string) (va, vb string, n int, ok bool) {
-	i := 1
-	for i < len(rest) && !isSpace(rest[i]) && rest[i] != '/' && rest[i] != '>' {
-		i++ // the tag name
+	t, ok := scanTag(rest, 1, nil)
+	if !ok {
+		return "", "", 0, false
 	}
-	var seenA, seenB bool
-	for {
-		if i = skipSpaces(rest, i); i >= len(rest) {
-			return "", "", 0, false
-		}
-		if rest[i] == '>' {
-			return va, vb, i + 1, true
-		}
-		ks := i
-		for i < len(rest) {
-			c := rest[i]
-			if c == '=' && i == ks {
-				i++ // an '=' starting a name is part of it
-				continue
-			}
-			if c == '=' || c == '/' || c == '>' || isSpace(c) {
-				break
-			}
-			i++
-		}
-		ke := i
-		vs, ve := i, i
-		j := skipSpaces(rest, i)
-		if j >= len(rest) {
-			return "", "", 0, false
-		}
-		switch rest[j] {
-		case '/':
-			i = j + 1
-		case '=':
-			if j = skipSpaces(rest, j+1); j >= len(rest) {
-				return "", "", 0, false
-			}
-			switch q := rest[j]; q {
-			case '>':
-				i = j
-			case '"', '\'':
-				k := bytes.IndexByte(rest[j+1:], q)
-				if k < 0 {
-					return "", "", 0, false
-				}
-				vs, ve = j+1, j+1+k
-				i = ve + 1
-			default:
-				k := j
-				for k < len(rest) && !isSpace(rest[k]) && rest[k] != '>' {
-					k++
-				}
-				if k >= len(rest) {
-					return "", "", 0, false
-				}
-				vs, ve, i = j, k, k
-			}
-		default:
-			i = j
-		}
-		if ks == ke {
-			continue // a nameless attribute is dropped
-		}
-		key := rest[ks:ke]
-		wantA := !seenA && a != "" && equalFoldASCII(key, a)
-		wantB := !seenB && b != "" && equalFoldASCII(key, b)
-		if !wantA && !wantB {
-			if equalFoldASCII(key, a) {
-				seenA = true
-			}
-			if equalFoldASCII(key, b) {
-				seenB = true
-			}
-			continue
-		}
-		val := rest[vs:ve]
-		if bytes.ContainsAny(val, "&\r\x00") {
-			return "", "", 0, false
-		}
-		if wantA {
-			va, seenA = string(val), true
-		}
-		if wantB {
-			vb, seenB = string(val), true
-		}
+	if va, vb, ok = t.strAttrs(rest, a, b); !ok {
+		return "", "", 0, false
 	}
+	return va, vb, t.end, true
 }
 
 // equalFoldASCII reports whether key, ASCII-lowercased, is name (lower

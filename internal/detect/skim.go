@@ -260,7 +260,7 @@ func (sk *skimmer) startTag(b []byte, i int) (int, bool) {
 	}
 	switch name {
 	case "script":
-		src, typ, ok := t.strAttrs(b, i, "src", "type")
+		src, typ, ok := t.strAttrs(b, "src", "type")
 		if !ok {
 			src, typ, _ = tokenizerTagAttrs(b[i:], "src", "type")
 		}
@@ -398,7 +398,7 @@ func (t *tagScan) decodedAttrs(b []byte, i int) []htmlAttr {
 
 // strAttrs returns two attribute values; ok is false when one of them
 // needs the tokenizer's decoding.
-func (t *tagScan) strAttrs(b []byte, i int, a, c string) (va, vc string, ok bool) {
+func (t *tagScan) strAttrs(b []byte, a, c string) (va, vc string, ok bool) {
 	v1, _, ok1 := t.attr(b, a)
 	v2, _, ok2 := t.attr(b, c)
 	return string(v1), string(v2), ok1 && ok2
