@@ -63,8 +63,14 @@ type Settings struct {
 	// acks after every flush, well within it. Default 1 min.
 	CollectorAckWait time.Duration
 	// CollectorBatch is how many results messages the collector takes per
-	// fetch and commits in one flush. Default 64.
+	// fetch. Default 64.
 	CollectorBatch int
+	// CollectorDelay is the longest a result waits in the collector before
+	// it is committed to the DuckDB store (and its message acked); a
+	// commit also happens at 1,000 results and when the last result of the
+	// scan is in. Parquet output has its own cadence (ParquetRows,
+	// ParquetAge). Default 1 s, like a single-machine scan's store writer.
+	CollectorDelay time.Duration
 }
 
 // DefaultSettings returns the defaults in one place.
@@ -78,6 +84,7 @@ func DefaultSettings() Settings {
 		NakDelay:         10 * time.Second,
 		CollectorAckWait: time.Minute,
 		CollectorBatch:   64,
+		CollectorDelay:   time.Second,
 	}
 }
 
@@ -109,6 +116,9 @@ func (s Settings) withDefaults() Settings {
 	}
 	if s.CollectorBatch <= 0 {
 		s.CollectorBatch = d.CollectorBatch
+	}
+	if s.CollectorDelay <= 0 {
+		s.CollectorDelay = d.CollectorDelay
 	}
 	return s
 }
