@@ -240,10 +240,10 @@ func TestArchiveEmbeddedEqualsSingleMachine(t *testing.T) {
 
 // TestArchiveClusterFailures runs an archive scan on a cluster of one NATS
 // server (in this process), a coordinator and two worker processes, breaks
-// it, and compares the store with scan.Archive's: kill -9 a worker while it
-// reads (its sources are read again by the other from the start, and the
-// collector drops the pages it already stored), and restart the NATS
-// server mid-run.
+// it, and compares the store with scan.Archive's: kill -9 a worker after it
+// published part of a source (the other reads the source again from the
+// start; the repeated batches are dropped), and restart the NATS server
+// mid-run.
 func TestArchiveClusterFailures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns coordinator and worker processes")
@@ -273,11 +273,49 @@ func TestArchiveClusterFailures(t *testing.T) {
 
 	t.Run("kill -9 a worker", func(t *testing.T) {
 		h := newHarness(t, farmSettings{})
+		// Kill worker-1 once a results batch of a source it reads is in
+		// the stream, so it dies mid-file. Worker-2 reads the source again
+		// from the start; its first batches repeat worker-1's message ids,
+		// so JetStream drops them (the collector drops any repeat that gets
+		// through: TestArchiveCollectorDropsRepeats).
+		nc, err := nats.Connect(h.url())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		published := make(chan string, 4096)
+		if _, err := nc.Subscribe(resultsPrefix+">", func(m *nats.Msg) {
+			select {
+			case published <- m.Header.Get(hdrUnit):
+			default:
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		nc.Flush()
 		startArchive(h)
-		h.waitFor("a unit of worker-1", 60*time.Second, func(e Event) bool {
-			return e.Worker == "worker-1" && e.Kind == EventUnitStart
-		})
-		time.Sleep(300 * time.Millisecond) // some of its batches are out
+		held, out := map[string]bool{}, map[string]bool{}
+		timeout := time.After(60 * time.Second)
+	wait:
+		for {
+			select {
+			case e := <-h.events:
+				h.mu.Lock()
+				h.seen = append(h.seen, e)
+				h.mu.Unlock()
+				if e.Worker == "worker-1" && e.Kind == EventUnitStart {
+					if held[e.Unit] = true; out[e.Unit] {
+						break wait
+					}
+				}
+			case u := <-published:
+				if out[u] = true; held[u] {
+					break wait
+				}
+			case <-timeout:
+				t.Fatalf("worker-1 published no batch; coordinator log:\n%s", h.coord.logText())
+			}
+		}
 		h.workers[0].kill()
 		redelivered := 0
 		for _, e := range finish(h) {

@@ -1,9 +1,11 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -396,3 +398,50 @@ func TestUnitFailureIsReported(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestWorkerWakesOnBucketCreation: a worker started before any coordinator
+// takes up the first scan when the server announces the scans bucket, not
+// at its next poll (made an hour here, so only the advisory can wake it).
+func TestWorkerWakesOnBucketCreation(t *testing.T) {
+	fs, want := smallFarm(t)
+	srv, err := StartEmbedded(EmbeddedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	waiting := make(chan struct{})
+	var once sync.Once
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		if bytes.Contains(p, []byte("no scans yet")) {
+			once.Do(func() { close(waiting) })
+		}
+		return len(p), nil
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	wctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+	wg.Go(func() { RunWorker(wctx, WorkerOptions{URL: srv.URL(), Name: "early", Log: log, bucketPoll: time.Hour}) })
+	select {
+	case <-waiting:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the worker never looked for the scans bucket")
+	}
+	db := filepath.Join(t.TempDir(), "early.duckdb")
+	cfg, _ := liveConfig(fs, db, 4)
+	done := make(chan error, 1)
+	go func() {
+		_, err := Scan(context.Background(), ScanOptions{Live: cfg, URL: srv.URL(), UnitSize: 10})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(120 * time.Second):
+		t.Fatal("the waiting worker did not take up the scan (advisory not seen)")
+	}
+	_, got := readStore(t, db)
+	compareResults(t, want, got)
+}

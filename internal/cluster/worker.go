@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
@@ -44,6 +45,11 @@ type WorkerOptions struct {
 	// Events, when set, is called for every unit and scan event, from
 	// several goroutines.
 	Events func(Event)
+
+	// bucketPoll is how often a worker looks for the scans bucket while
+	// it does not exist (default 1 s); tests make it long to check that
+	// the server's advisory alone wakes the worker.
+	bucketPoll time.Duration
 }
 
 // EventKind names a worker event.
@@ -134,6 +140,10 @@ func (w *worker) detector(spec CatalogSpec) (*detect.Detector, error) {
 	return d, nil
 }
 
+// bucketCreatedSubject is the JetStream advisory the server publishes when
+// the scans bucket's stream is created.
+const bucketCreatedSubject = "$JS.EVENT.ADVISORY.STREAM.CREATED.KV_" + ScansBucket
+
 type runnerHandle struct {
 	value  []byte             // the configuration it runs
 	cancel context.CancelFunc // nil when refused
@@ -147,8 +157,28 @@ func (w *worker) event(e Event) {
 }
 
 // follow watches the scans bucket, recreating the watch after errors (a
-// NATS restart), until ctx ends.
+// NATS restart), until ctx ends. While the bucket does not exist (workers
+// started before any coordinator), the server's advisory that it was
+// created wakes the worker at once; polling is the fallback for servers
+// that do not let it subscribe to advisories.
 func (w *worker) follow(ctx context.Context) error {
+	poll := w.opts.bucketPoll
+	if poll <= 0 {
+		poll = time.Second
+	}
+	created := make(chan struct{}, 1)
+	sub, err := w.js.Conn().Subscribe(bucketCreatedSubject, func(*nats.Msg) {
+		select {
+		case created <- struct{}{}:
+		default:
+		}
+	})
+	if err == nil {
+		defer sub.Unsubscribe()
+		_ = w.js.Conn().Flush() // subscribed before the first look
+	} else {
+		w.opts.Log.Debug("no advisories; polling for the scans bucket", "err", err)
+	}
 	backoff := 250 * time.Millisecond
 	for ctx.Err() == nil {
 		kv, err := w.js.KeyValue(ctx, ScansBucket)
@@ -160,12 +190,13 @@ func (w *worker) follow(ctx context.Context) error {
 		}
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
 			w.opts.Log.Debug("no scans yet; waiting for a coordinator")
-			backoff = time.Second
+			backoff = poll
 		} else if err != nil {
 			w.opts.Log.Warn("watching scans", "err", err)
 		}
 		select {
 		case <-ctx.Done():
+		case <-created:
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 5*time.Second)
