@@ -48,7 +48,18 @@ func totalBytes(pages []corpusPage) int64 {
 // BenchmarkReadability measures detection over the 130 readability pages
 // next to the tokenize-only floor, in the same run: compare the MB/s.
 func BenchmarkReadability(b *testing.B) {
-	pages := loadPages(b, "readability")
+	benchPages(b, loadPages(b, "readability"))
+}
+
+// BenchmarkReadabilityEmbedded is BenchmarkReadability with a real vendor
+// snippet before each page's </body>: every page opens the gate, as pages
+// with an AI widget do.
+func BenchmarkReadabilityEmbedded(b *testing.B) {
+	_, snippets := loadSnippets(b)
+	benchPages(b, withSnippets(loadPages(b, "readability"), snippets))
+}
+
+func benchPages(b *testing.B, pages []corpusPage) {
 	ai, full := detectors(b)
 	n := totalBytes(pages)
 	b.Run("baseline=lower+tokenize", func(b *testing.B) {

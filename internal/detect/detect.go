@@ -169,10 +169,16 @@ func (d *Detector) static(h *hits, obs *model.Observation, body []byte, via stri
 	pg := &page{}
 	// Most pages hold nothing the catalog looks for: when the gate finds
 	// none of its literals, the page is neither lowercased nor tokenized.
-	if len(body) > 0 && (d.gate == nil || d.opts.plain || d.gate.Any(body)) {
+	// When it does, its literals (which include the page group's) start
+	// no earlier than from: AI snippets mostly sit at the end of a page.
+	from := 0
+	if d.gate != nil && !d.opts.plain && len(body) > 0 {
+		from = d.gate.From(body)
+	}
+	if len(body) > 0 && from >= 0 {
 		lp := d.lowerPool.Get().(*[]byte)
 		*lp = matcher.Lower(*lp, body)
-		pg = d.pageSignals(h, body, *lp, loc, via)
+		pg = d.pageSignals(h, body, *lp, from, loc, via)
 		d.lowerPool.Put(lp)
 	}
 	regex := func(location string) func(*catalog.Pattern, []byte, matcher.Match) {
@@ -211,9 +217,11 @@ func (d *Detector) static(h *hits, obs *model.Observation, body []byte, via stri
 
 // pageSignals tokenizes body once and evaluates every page-level signal:
 // html, inline scripts and their js, styles, text, script sources, meta
-// tags and static dom selectors. It returns what the pass collected.
-func (d *Detector) pageSignals(h *hits, body, lower []byte, loc, via string) *page {
-	bh := groupHits(d.bodyGroup, lower, bodyMembers)
+// tags and static dom selectors. It returns what the pass collected. No
+// literal of the page group starts before from.
+func (d *Detector) pageSignals(h *hits, body, lower []byte, from int, loc, via string) *page {
+	bh := make([][]matcher.Hit, bodyMembers)
+	d.bodyGroup.FindFrom(lower, from, func(m int, hit matcher.Hit) { bh[m] = append(bh[m], hit) })
 	plan := d.planDOM(bh[bodyDOM])
 	wantText := d.text.set != nil && d.text.set.Len() > 0
 	var pg *page

@@ -282,7 +282,9 @@ func (d *Detector) buildDOM() error {
 // buildGate collects, when that is possible, the literals one of which
 // must occur in a page for any page-level signal (html, scripts, css,
 // scriptSrc, meta, dom, js, a CSP meta tag) to match: a page without any
-// is not tokenized at all. It is not possible when a page-level pattern has
+// is not tokenized at all. The gate holds every literal of bodyGroup (html,
+// scripts, css, dom) as given, so the page group's search starts where
+// Gate.From says (TestGateBoundsPageGroup). It is not possible when a page-level pattern has
 // no literal (typical of webappanalyzer), when text patterns exist (text
 // can be split by markup), or when a literal holds characters HTML
 // escapes; then every page takes the full path.

@@ -34,6 +34,7 @@ type Gate struct {
 	hasMed  bool
 	hasTiny bool
 	lits    []string // lowercase, by index
+	maxLen  int      // of the longest literal
 }
 
 // gateLit is a folded literal and the offset of one of its windows; exact
@@ -107,6 +108,7 @@ func NewGateOf(lits []GateLiteral) (*Gate, bool) {
 		if len(l) < 4 {
 			return nil, false
 		}
+		g.maxLen = max(g.maxLen, len(l))
 		f := foldBytes([]byte(l))
 		switch {
 		case len(f) >= 8+gateStride-1:
@@ -151,16 +153,36 @@ func rarestWindow(lit string, n int) int {
 
 // Any reports whether text contains one of the literals (ASCII case
 // ignored), possibly wrongly yes, never wrongly no.
-func (g *Gate) Any(text []byte) bool {
-	return g.walk(text, func(lits []gateLit, i int) bool { return verify(lits, text, i) })
+func (g *Gate) Any(text []byte) bool { return g.From(text) >= 0 }
+
+// From is Any that also bounds where the literals are: it returns -1 when
+// text contains none of them (never wrongly), else an offset at or before
+// the start of every occurrence of every literal in text. Whoever searches
+// text for these literals, or for some of them, may start there. It stops
+// at the first occurrence, so From costs no more than Any.
+func (g *Gate) From(text []byte) int {
+	from := -1
+	g.walk(text, 0, func(lits []gateLit, i int) bool {
+		if !verify(lits, text, i) {
+			return false
+		}
+		// Every occurrence has its indexed window at a sampled position,
+		// visited in order of position (give or take a stride in the
+		// tail): none before i-gateStride, so none starts at or before
+		// i-gateStride-maxLen.
+		from = max(0, i-gateStride-g.maxLen+1)
+		return true
+	})
+	return from
 }
 
 // each calls fn with the literal index and start of every occurrence of a
-// literal in text, each occurrence once, in no particular order.
-func (g *Gate) each(text []byte, fn func(id int32, start int)) {
-	g.walk(text, func(lits []gateLit, i int) bool {
+// literal in text starting at or after from, each occurrence once, in no
+// particular order.
+func (g *Gate) each(text []byte, from int, fn func(id int32, start int)) {
+	g.walk(text, from, func(lits []gateLit, i int) bool {
 		for k := range lits {
-			if s := i - lits[k].off; lits[k].at(text, s) {
+			if s := i - lits[k].off; s >= from && lits[k].at(text, s) {
 				fn(lits[k].id, s)
 			}
 		}
@@ -169,15 +191,17 @@ func (g *Gate) each(text []byte, fn func(id int32, start int)) {
 }
 
 // walk calls visit with the literals indexed by the window at every
-// sampled text position whose window hash is set, until visit reports
-// true (walk then does too). Each occurrence of a literal has exactly one
-// of its indexed windows at a sampled position.
-func (g *Gate) walk(text []byte, visit func(lits []gateLit, i int) bool) bool {
+// sampled text position from the one at or before from whose window hash
+// is set, in order, until visit reports true (walk then does too). Each
+// occurrence of a literal has exactly one of its indexed windows at a
+// sampled position; an occurrence starting at or after from has it at a
+// visited one.
+func (g *Gate) walk(text []byte, from int, visit func(lits []gateLit, i int) bool) bool {
 	n := len(text)
 	const fold8 = 0x2020202020202020
 	// Sampled positions i (multiples of gateStride) while 8 bytes fit; the
 	// short literals' windows at i and i+2 come from the same load.
-	i := 0
+	i := max(0, from) &^ (gateStride - 1)
 	for ; i+8 <= n; i += gateStride {
 		w8 := binary.LittleEndian.Uint64(text[i:]) | fold8
 		if g.table8.has(hash8(w8)) && visit(g.long[w8], i) {

@@ -81,10 +81,17 @@ func NewGroup(members ...any) (*Group, error) {
 
 // Find calls fn for every occurrence of every member literal in lower
 // (which must be lowercased with Lower), ordered by end offset.
-func (g *Group) Find(lower []byte, fn func(member int, h Hit)) {
+func (g *Group) Find(lower []byte, fn func(member int, h Hit)) { g.FindFrom(lower, 0, fn) }
+
+// FindFrom is Find for the occurrences starting at or after from (offsets
+// still count from the start of lower): a caller that knows none starts
+// earlier, from a Gate's From over the same literals or more, skips the
+// text before.
+func (g *Group) FindFrom(lower []byte, from int, fn func(member int, h Hit)) {
+	from = min(max(from, 0), len(lower))
 	if g.win != nil {
 		var found []Hit // Lit holds the group literal id here
-		g.win.each(lower, func(id int32, start int) {
+		g.win.each(lower, from, func(id int32, start int) {
 			found = append(found, Hit{Lit: id, Start: int32(start), End: int32(start + len(g.win.lits[id]))})
 		})
 		slices.SortFunc(found, func(a, b Hit) int {
@@ -100,9 +107,9 @@ func (g *Group) Find(lower []byte, fn func(member int, h Hit)) {
 	if g.ac == nil {
 		return
 	}
-	for _, m := range g.ac.FindAllOverlapping(lower) {
+	for _, m := range g.ac.FindAllOverlapping(lower[from:]) {
 		for _, o := range g.owners[m.PatternID] {
-			fn(int(o.member), Hit{Lit: o.lit, Start: int32(m.Start), End: int32(m.End)})
+			fn(int(o.member), Hit{Lit: o.lit, Start: int32(from + m.Start), End: int32(from + m.End)})
 		}
 	}
 }

@@ -52,6 +52,7 @@ func sortedHits(hs []memberHit) []memberHit {
 func checkGroupAgrees(t *testing.T, win, auto *Group, text []byte) {
 	t.Helper()
 	got, want := groupHitsOf(win, text), groupHitsOf(auto, text)
+	checkFrom(t, win, auto, text, want)
 	for i := 1; i < len(got); i++ {
 		if got[i].h.End < got[i-1].h.End {
 			t.Fatalf("hits not ordered by end in %q: %v", text, got)
@@ -110,4 +111,39 @@ func FuzzGroupWindow(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text []byte) {
 		checkGroupAgrees(t, win, auto, Lower(nil, text))
 	})
+}
+
+// checkFrom: a Gate over the group's literals bounds every hit (From), and
+// FindFrom finds exactly the hits starting at or after its from, for the
+// gate's bound and for every other offset.
+func checkFrom(t *testing.T, win, auto *Group, text []byte, want []memberHit) {
+	t.Helper()
+	gate, ok := NewGate(win.win.lits)
+	if !ok {
+		t.Fatal("gate refused the group's literals")
+	}
+	from := gate.From(text)
+	if from < 0 && len(want) > 0 {
+		t.Fatalf("From(%q) = -1 with hits %v", text, want)
+	}
+	for _, w := range want {
+		if int(w.h.Start) < from {
+			t.Fatalf("From(%q) = %d after hit %v", text, from, w)
+		}
+	}
+	for f := 0; f <= len(text)+1; f += 1 + len(text)/40 {
+		var wantFrom []memberHit
+		for _, w := range want {
+			if int(w.h.Start) >= f {
+				wantFrom = append(wantFrom, w)
+			}
+		}
+		for _, g := range []*Group{win, auto} {
+			var got []memberHit
+			g.FindFrom(text, f, func(m int, h Hit) { got = append(got, memberHit{m, h}) })
+			if !slices.Equal(sortedHits(got), sortedHits(wantFrom)) {
+				t.Fatalf("FindFrom(%q, %d) (automaton %v):\n got %v\n want %v", text, f, g.ac != nil, sortedHits(got), sortedHits(wantFrom))
+			}
+		}
+	}
 }
