@@ -184,16 +184,18 @@ func (d *Detector) static(h *hits, obs *model.Observation, body []byte, via stri
 	regex := func(location string) func(*catalog.Pattern, []byte, matcher.Match) {
 		return func(p *catalog.Pattern, text []byte, m matcher.Match) { h.regexHit(p, text, m, location, via) }
 	}
-	if via == model.ViaStatic {
+	if via == model.ViaStatic && len(obs.Scripts) > 0 {
+		lp := d.lowerPool.Get().(*[]byte)
 		for _, s := range obs.Scripts {
 			b := s.Body
 			if len(b) > d.opts.MaxBodyBytes {
 				b = b[:d.opts.MaxBodyBytes]
 			}
-			sl := matcher.Lower(nil, b)
-			d.scripts.scan(b, sl, regex(s.URL))
-			d.jsStaticScan(h, b, groupHits(d.jsGroup, sl, 1)[0], s.URL, via)
+			*lp = matcher.Lower(*lp, b)
+			d.scripts.scan(b, *lp, regex(s.URL))
+			d.jsStaticScan(h, b, groupHits(d.jsGroup, *lp, 1)[0], s.URL, via)
 		}
+		d.lowerPool.Put(lp)
 	}
 	var cspHeaders []string
 	if via == model.ViaStatic {

@@ -360,3 +360,38 @@ func TestGateExactIdent(t *testing.T) {
 		}
 	}
 }
+
+// lowerBytewise is Lower's definition, one byte at a time.
+func lowerBytewise(text []byte) []byte {
+	out := make([]byte, len(text))
+	for i, c := range text {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// TestLowerEveryByte: Lower, eight bytes at a time, lowercases exactly the
+// 26 capitals, for every byte value at every position of a word and next
+// to every other value.
+func TestLowerEveryByte(t *testing.T) {
+	for a := range 256 {
+		for b := range 256 {
+			text := []byte{byte(a), byte(b), byte(a), 0xff, byte(b), '@', '[', byte(a), byte(b)}
+			if got, want := Lower(nil, text), lowerBytewise(text); !bytes.Equal(got, want) {
+				t.Fatalf("Lower(%q) = %q, want %q", text, got, want)
+			}
+		}
+	}
+}
+
+func FuzzLower(f *testing.F) {
+	f.Add([]byte("Hello WORLD @[`{ \xc3\x84 ZzAa"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		if got, want := Lower(nil, text), lowerBytewise(text); !bytes.Equal(got, want) {
+			t.Fatalf("Lower(%q) = %q, want %q", text, got, want)
+		}
+	})
+}

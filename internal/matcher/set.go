@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"encoding/binary"
 	"fmt"
 	"regexp"
 	"slices"
@@ -170,12 +171,29 @@ func newScratch(n int) *scratch {
 // Offsets are unchanged, so indices into the result index text too.
 func Lower(dst, text []byte) []byte {
 	dst = append(dst[:0], text...)
-	for i, c := range dst {
-		if 'A' <= c && c <= 'Z' {
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		w := binary.LittleEndian.Uint64(dst[i:])
+		binary.LittleEndian.PutUint64(dst[i:], w|upperMask(w)>>2)
+	}
+	for ; i < len(dst); i++ {
+		if c := dst[i]; 'A' <= c && c <= 'Z' {
 			dst[i] = c + 'a' - 'A'
 		}
 	}
 	return dst
+}
+
+// upperMask has 0x80 in every byte of w that is an ASCII capital letter
+// and 0 elsewhere (shifted right by 2 it is the 0x20 that lowercases it).
+// Each byte's low seven bits plus a constant carry into bit 7 exactly when
+// they are at least 'A', or more than 'Z', and never into the next byte.
+func upperMask(w uint64) uint64 {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	low7 := w &^ high
+	geA := low7 + (0x80-'A')*ones
+	gtZ := low7 + (0x7f-'Z')*ones
+	return (geA &^ gtZ) &^ w & high
 }
 
 // Hit is an occurrence of one of a Set's literals in a text.
