@@ -7,7 +7,9 @@
 // inline scripts, styles, meta tags, visible text and the elements that the
 // catalog's static dom selectors match, and evaluates every signal. A page
 // holding no literal of any page-level pattern (matcher.Gate) is not read
-// at all; one that needs no text and no selector with ancestors is skimmed
+// at all; in one that holds some, the literal search starts where the gate
+// found the first (Gate.From: snippets mostly sit before </body>). A page
+// that needs no text and no selector with ancestors is skimmed
 // from '<' to '<' (skim.go, which follows the tokenizer's states); any other
 // goes through the golang.org/x/net/html tokenizer. The signals:
 //

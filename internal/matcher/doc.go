@@ -12,10 +12,11 @@
 // among several Sets; groups of at most a thousand literals of four bytes
 // or more use a Gate's window index instead of the automaton.
 //
-// A Gate answers only whether any of its literals occurs: windows of the
-// literals are hashed into small bit tables and the text is probed at one
-// position in four (short literals at one in two), so most texts are
-// rejected at well over 1 GB/s without being copied or lowercased.
+// A Gate answers only whether any of its literals occurs, and from where
+// they can (From): windows of the literals are hashed into small bit
+// tables and the text is probed at one position in four (short literals at
+// one in two), so most texts are rejected at well over 1 GB/s without
+// being copied or lowercased.
 //
 // Semantics follow Wappalyzer's: matching is case-insensitive (ASCII case
 // folding: the text is lowercased once per call rather than paying for (?i)
