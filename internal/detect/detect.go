@@ -171,21 +171,20 @@ func (d *Detector) static(h *hits, obs *model.Observation, body []byte, via stri
 	// none of its literals, the page is neither lowercased nor tokenized.
 	// When it does, its literals (which include the page group's) start
 	// no earlier than from: AI snippets mostly sit at the end of a page.
+	lp := d.lowerPool.Get().(*[]byte) // the page's, then each script's lowercase copy
+	defer d.lowerPool.Put(lp)
 	from := 0
 	if d.gate != nil && !d.opts.plain && len(body) > 0 {
 		from = d.gate.From(body)
 	}
 	if len(body) > 0 && from >= 0 {
-		lp := d.lowerPool.Get().(*[]byte)
 		*lp = matcher.Lower(*lp, body)
 		pg = d.pageSignals(h, body, *lp, from, loc, via)
-		d.lowerPool.Put(lp)
 	}
 	regex := func(location string) func(*catalog.Pattern, []byte, matcher.Match) {
 		return func(p *catalog.Pattern, text []byte, m matcher.Match) { h.regexHit(p, text, m, location, via) }
 	}
-	if via == model.ViaStatic && len(obs.Scripts) > 0 {
-		lp := d.lowerPool.Get().(*[]byte)
+	if via == model.ViaStatic {
 		for _, s := range obs.Scripts {
 			b := s.Body
 			if len(b) > d.opts.MaxBodyBytes {
@@ -195,7 +194,6 @@ func (d *Detector) static(h *hits, obs *model.Observation, body []byte, via stri
 			d.scripts.scan(b, *lp, regex(s.URL))
 			d.jsStaticScan(h, b, groupHits(d.jsGroup, *lp, 1)[0], s.URL, via)
 		}
-		d.lowerPool.Put(lp)
 	}
 	var cspHeaders []string
 	if via == model.ViaStatic {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 
 	"golang.org/x/net/html"
+
+	"github.com/aicensus/aicensus/internal/matcher"
 )
 
 // skimPage collects what scanPage collects when no text is wanted and no
@@ -291,7 +293,7 @@ func (sk *skimmer) startTag(b []byte, i int) (int, bool) {
 func lowerTagName(name []byte) string {
 	var buf [24]byte
 	if len(name) > len(buf) || bytes.IndexByte(name, 0) >= 0 {
-		return string(asciiLower(bytes.ReplaceAll(name, []byte{0}, []byte("\uFFFD"))))
+		return string(matcher.Lower(nil, bytes.ReplaceAll(name, []byte{0}, []byte("\uFFFD"))))
 	}
 	low := buf[:len(name)]
 	for k, c := range name {
@@ -301,19 +303,6 @@ func lowerTagName(name []byte) string {
 		low[k] = c
 	}
 	return tagName(low)
-}
-
-// asciiLower returns a lowercased copy of b, ASCII letters only, as the
-// tokenizer lowercases names.
-func asciiLower(b []byte) []byte {
-	out := make([]byte, len(b))
-	for k, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		out[k] = c
-	}
-	return out
 }
 
 // elementCandidates evaluates the planned selectors on the element of the
@@ -381,7 +370,7 @@ func (t *tagScan) decodedAttrs(b []byte, i int) []htmlAttr {
 		if bytes.IndexByte(key, 0) >= 0 || bytes.ContainsAny(val, "&\r\x00") {
 			return tokenizerAttrs(b[i:])
 		}
-		k := string(asciiLower(key))
+		k := string(matcher.Lower(nil, key)) // ASCII only, as the tokenizer lowercases names
 		dup := false
 		for _, o := range out {
 			if o.key == k {
