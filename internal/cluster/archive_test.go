@@ -283,10 +283,11 @@ func TestArchiveClusterFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer nc.Close()
-		published := make(chan string, 4096)
+		// Results messages seen on the wire join the worker events.
+		const published EventKind = "test-results-published"
 		if _, err := nc.Subscribe(resultsPrefix+">", func(m *nats.Msg) {
 			select {
-			case published <- m.Header.Get(hdrUnit):
+			case h.events <- Event{Kind: published, Unit: m.Header.Get(hdrUnit)}:
 			default:
 			}
 		}); err != nil {
@@ -295,27 +296,17 @@ func TestArchiveClusterFailures(t *testing.T) {
 		nc.Flush()
 		startArchive(h)
 		held, out := map[string]bool{}, map[string]bool{}
-		timeout := time.After(60 * time.Second)
-	wait:
-		for {
-			select {
-			case e := <-h.events:
-				h.mu.Lock()
-				h.seen = append(h.seen, e)
-				h.mu.Unlock()
-				if e.Worker == "worker-1" && e.Kind == EventUnitStart {
-					if held[e.Unit] = true; out[e.Unit] {
-						break wait
-					}
-				}
-			case u := <-published:
-				if out[u] = true; held[u] {
-					break wait
-				}
-			case <-timeout:
-				t.Fatalf("worker-1 published no batch; coordinator log:\n%s", h.coord.logText())
+		h.waitFor("a results batch of worker-1", 60*time.Second, func(e Event) bool {
+			switch {
+			case e.Worker == "worker-1" && e.Kind == EventUnitStart:
+				held[e.Unit] = true
+				return out[e.Unit]
+			case e.Kind == published:
+				out[e.Unit] = true
+				return held[e.Unit]
 			}
-		}
+			return false
+		})
 		h.workers[0].kill()
 		redelivered := 0
 		for _, e := range finish(h) {
