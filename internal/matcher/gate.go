@@ -9,32 +9,31 @@ import (
 // literals, ignoring ASCII case? It never copies the text. Windows of the
 // text are case-folded by OR-ing 0x20 into each byte (which folds letters
 // and, harmlessly, some punctuation pairs: the gate may answer yes
-// wrongly, never no wrongly), hashed into 8 KiB bit tables of windows of
+// wrongly, never no wrongly), hashed into bit tables of windows of
 // the literals, and the literals behind a set bit are then checked.
 //
-// To look at only one text position in gateStride, every literal with at
-// least gateStride windows is indexed by gateStride consecutive windows
-// (8 bytes long for literals of 11 bytes or more, 4 bytes otherwise): an
-// occurrence anywhere then has one of them at a sampled position. The few
-// literals too short for that (4 to 6 bytes) are indexed by two
-// consecutive 3-byte windows and looked for at every second position,
-// taken from the same 8-byte load. Windows are chosen where the literal
-// is least made of common HTML and JavaScript fragments, so that
-// "https://" or "window." prefixes found on every page do not make the
-// gate verify at every link.
+// Literals of 11 bytes or more are looked for at one text position in
+// sampleStride: each is indexed by sampleStride consecutive windows (8
+// bytes long for literals of 15 bytes or more, 4 bytes otherwise), so an
+// occurrence anywhere has one of them at a sampled position. Shorter
+// literals (4 to 10 bytes) are the shortIndex's: on CPUs with AVX2 a Teddy
+// filter (packed nibble masks, see teddy.go) proposes positions 32 at a
+// time, otherwise they are probed at one position in four or two. Windows
+// are chosen where the literal is least made of common HTML and
+// JavaScript fragments, so that "https://" or "window." prefixes found on
+// every page do not make the gate verify at every link.
 //
 // A Gate is immutable and safe for concurrent use.
 type Gate struct {
 	table8  bitTable // sampled 8-byte windows of long literals
-	table4  bitTable // sampled 4-byte windows of medium literals
-	tiny    bitTable // 3-byte windows of short literals, at every second position
+	table4  bitTable // sampled 4-byte windows of medium-long literals
 	long    map[uint64][]gateLit
-	medium  map[uint32][]gateLit
-	tinyLit map[uint32][]gateLit
-	hasMed  bool
-	hasTiny bool
-	lits    []string // lowercase, by index
-	maxLen  int      // of the longest literal
+	mid     map[uint32][]gateLit
+	hasLong bool
+	hasMid  bool
+	short   *shortIndex // nil without literals under 11 bytes
+	lits    []string    // lowercase, by index
+	maxLen  int         // of the longest literal
 }
 
 // gateLit is a folded literal and the offset of one of its windows; exact
@@ -57,22 +56,37 @@ type GateLiteral struct {
 	Exact, Ident bool
 }
 
-// gateStride is how many text positions the sampled tables skip over;
-// tinyStride is the same for short literals' 3-byte windows.
+// sampleStride is how many text positions the sampled tables skip over;
+// literals of at least minSampled bytes are sampled, those of at least
+// minLong by 8-byte windows.
 const (
-	gateStride = 4
-	tinyStride = 2
+	sampleStride = 8
+	minSampled   = 4 + sampleStride - 1
+	minLong      = 8 + sampleStride - 1
 )
 
-const gateBits = 1 << 16
+// Bit tables have 1<<gateLog bits (16 KiB): sparse enough with the AI
+// catalog's eight windows per long literal that few text windows hit a
+// set bit by chance.
+const (
+	gateLog  = 17
+	gateBits = 1 << gateLog
+)
 
 type bitTable [gateBits / 64]uint64
 
-func (t *bitTable) set(h uint32)      { t[h/64] |= 1 << (h % 64) }
-func (t *bitTable) has(h uint32) bool { return t[h/64]&(1<<(h%64)) != 0 }
+// set and has take h from hash4 or hash8, under gateBits; the mask only
+// spares has a bounds check.
+func (t *bitTable) set(h uint32)      { t[h/64%uint32(len(t))] |= 1 << (h % 64) }
+func (t *bitTable) has(h uint32) bool { return t[h/64%uint32(len(t))]&(1<<(h%64)) != 0 }
 
-func hash4(w uint32) uint32 { return (w * 0x9E3779B1) >> (32 - 16) }
-func hash8(w uint64) uint32 { return uint32((w * 0x9E3779B97F4A7C15) >> (64 - 16)) }
+func hash4(w uint32) uint32 { return (w * 0x9E3779B1) >> (32 - gateLog) }
+func hash8(w uint64) uint32 { return uint32((w * 0x9E3779B97F4A7C15) >> (64 - gateLog)) }
+
+const (
+	fold4 = 0x20202020
+	fold8 = 0x2020202020202020
+)
 
 func foldBytes(b []byte) []byte {
 	out := make([]byte, len(b))
@@ -96,8 +110,13 @@ func NewGate(lits []string) (*Gate, bool) {
 // NewGateOf is NewGate with literals that may be case-sensitive or whole
 // identifiers; Lit is given in the case it must have when Exact, in any
 // case otherwise.
-func NewGateOf(lits []GateLiteral) (*Gate, bool) {
-	g := &Gate{long: map[uint64][]gateLit{}, medium: map[uint32][]gateLit{}, tinyLit: map[uint32][]gateLit{}}
+func NewGateOf(lits []GateLiteral) (*Gate, bool) { return newGate(lits, teddyUsable()) }
+
+// newGate is NewGateOf, with the Teddy filter for short literals only when
+// teddy is true (tests build both kinds on one machine).
+func newGate(lits []GateLiteral, teddy bool) (*Gate, bool) {
+	g := &Gate{long: map[uint64][]gateLit{}, mid: map[uint32][]gateLit{}}
+	var short []gateLit
 	for id, gl := range lits {
 		l := strings.ToLower(gl.Lit)
 		g.lits = append(g.lits, l)
@@ -111,30 +130,28 @@ func NewGateOf(lits []GateLiteral) (*Gate, bool) {
 		g.maxLen = max(g.maxLen, len(l))
 		f := foldBytes([]byte(l))
 		switch {
-		case len(f) >= 8+gateStride-1:
-			k := rarestWindow(l, 8+gateStride-1)
-			for off := k; off < k+gateStride; off++ {
+		case len(f) >= minLong:
+			g.hasLong = true
+			k := rarestWindow(l, minLong)
+			for off := k; off < k+sampleStride; off++ {
 				w := binary.LittleEndian.Uint64(f[off:])
 				g.table8.set(hash8(w))
 				g.long[w] = append(g.long[w], gateLit{f, off, exact, gl.Ident, int32(id)})
 			}
-		case len(f) >= 4+gateStride-1:
-			g.hasMed = true
-			k := rarestWindow(l, 4+gateStride-1)
-			for off := k; off < k+gateStride; off++ {
+		case len(f) >= minSampled:
+			g.hasMid = true
+			k := rarestWindow(l, minSampled)
+			for off := k; off < k+sampleStride; off++ {
 				w := binary.LittleEndian.Uint32(f[off:])
 				g.table4.set(hash4(w))
-				g.medium[w] = append(g.medium[w], gateLit{f, off, exact, gl.Ident, int32(id)})
+				g.mid[w] = append(g.mid[w], gateLit{f, off, exact, gl.Ident, int32(id)})
 			}
 		default:
-			g.hasTiny = true
-			k := rarestWindow(l, 3+tinyStride-1)
-			for off := k; off < k+tinyStride; off++ {
-				w := uint32(f[off]) | uint32(f[off+1])<<8 | uint32(f[off+2])<<16
-				g.tiny.set(hash4(w))
-				g.tinyLit[w] = append(g.tinyLit[w], gateLit{f, off, exact, gl.Ident, int32(id)})
-			}
+			short = append(short, gateLit{f, 0, exact, gl.Ident, int32(id)})
 		}
+	}
+	if len(short) > 0 {
+		g.short = newShortIndex(short, teddy)
 	}
 	return g, true
 }
@@ -151,6 +168,38 @@ func rarestWindow(lit string, n int) int {
 	return best
 }
 
+// htmlBytes are the printable ASCII bytes, tabs and line ends, from the
+// most to the least frequent in web pages (letters folded to lower case;
+// counted over the trafilatura and readability corpora of ../shared).
+const htmlBytes = " etainsrol\"-cdpm./uhg0fb=><1w:2\nv,y\t3k_45x;6879z)({}j'\\q&%#[]!+\r|?*@$~^`"
+
+// byteRarity is a byte's rank in htmlBytes, plus one (bytes not there,
+// from 0x80 or control bytes, rank last).
+func byteRarity(c byte) int {
+	if i := strings.IndexByte(htmlBytes, c); i >= 0 {
+		return i + 1
+	}
+	return len(htmlBytes) + 1
+}
+
+// uncommonWindow returns the offset of the n-byte window of lit whose
+// bytes are least frequent in web pages: the largest product of their
+// ranks in htmlBytes (the first among equals), as a text position's bytes
+// match by chance about in inverse proportion to that.
+func uncommonWindow(lit string, n int) int {
+	best, bestScore := 0, -1.0
+	for off := 0; off+n <= len(lit); off++ {
+		score := 1.0
+		for _, c := range []byte(lit[off : off+n]) {
+			score *= float64(byteRarity(c))
+		}
+		if score > bestScore {
+			best, bestScore = off, score
+		}
+	}
+	return best
+}
+
 // Any reports whether text contains one of the literals (ASCII case
 // ignored), possibly wrongly yes, never wrongly no.
 func (g *Gate) Any(text []byte) bool { return g.From(text) >= 0 }
@@ -161,75 +210,71 @@ func (g *Gate) Any(text []byte) bool { return g.From(text) >= 0 }
 // text for these literals, or for some of them, may start there. It stops
 // at the first occurrence, so From costs no more than Any.
 func (g *Gate) From(text []byte) int {
-	from := -1
-	g.walk(text, 0, func(lits []gateLit, i int) bool {
+	first := len(text)
+	found := func(lits []gateLit, i int) bool {
 		if !verify(lits, text, i) {
 			return false
 		}
-		// Every occurrence has its indexed window at a sampled position,
-		// visited in order of position (give or take a stride in the
-		// tail): none before i-gateStride, so none starts at or before
-		// i-gateStride-maxLen.
-		from = max(0, i-gateStride-g.maxLen+1)
+		first = i
 		return true
-	})
-	return from
+	}
+	hit := g.walkSampled(text, 0, found)
+	if g.short != nil && g.short.walk(text, 0, first, found) {
+		hit = true
+	}
+	if !hit {
+		return -1
+	}
+	// Both walks visit window positions in order (the scalar short walk
+	// give or take sampleStride in its tail) and stop at the first
+	// verified one: every occurrence has its indexed window at or after
+	// first-sampleStride, and starts at most maxLen before that.
+	return max(0, first-sampleStride-g.maxLen)
 }
 
 // each calls fn with the literal index and start of every occurrence of a
 // literal in text starting at or after from, each occurrence once, in no
 // particular order.
 func (g *Gate) each(text []byte, from int, fn func(id int32, start int)) {
-	g.walk(text, from, func(lits []gateLit, i int) bool {
+	visit := func(lits []gateLit, i int) bool {
 		for k := range lits {
 			if s := i - lits[k].off; s >= from && lits[k].at(text, s) {
 				fn(lits[k].id, s)
 			}
 		}
 		return false
-	})
+	}
+	g.walkSampled(text, from, visit)
+	if g.short != nil {
+		g.short.walk(text, from, len(text), visit)
+	}
 }
 
-// walk calls visit with the literals indexed by the window at every
-// sampled text position from the one at or before from whose window hash
-// is set, in order, until visit reports true (walk then does too). Each
-// occurrence of a literal has exactly one of its indexed windows at a
-// sampled position; an occurrence starting at or after from has it at a
-// visited one.
-func (g *Gate) walk(text []byte, from int, visit func(lits []gateLit, i int) bool) bool {
+// walkSampled calls visit with the long and medium-long literals indexed
+// by the window at every sampled text position from the one at or before
+// from whose window hash is set, in order, until visit reports true (walk
+// then does too). Each occurrence of such a literal has exactly one of its
+// indexed windows at a sampled position; an occurrence starting at or
+// after from has it at a visited one.
+func (g *Gate) walkSampled(text []byte, from int, visit func(lits []gateLit, i int) bool) bool {
+	if !g.hasLong && !g.hasMid {
+		return false
+	}
 	n := len(text)
-	const fold8 = 0x2020202020202020
-	// Sampled positions i (multiples of gateStride) while 8 bytes fit; the
-	// short literals' windows at i and i+2 come from the same load.
-	i := max(0, from) &^ (gateStride - 1)
-	for ; i+8 <= n; i += gateStride {
+	i := max(0, from) &^ (sampleStride - 1)
+	for ; i+8 <= n; i += sampleStride {
 		w8 := binary.LittleEndian.Uint64(text[i:]) | fold8
 		if g.table8.has(hash8(w8)) && visit(g.long[w8], i) {
 			return true
 		}
-		if g.hasMed {
-			if w4 := uint32(w8); g.table4.has(hash4(w4)) && visit(g.medium[w4], i) {
-				return true
-			}
-		}
-		if g.hasTiny {
-			if w3 := uint32(w8) & 0xFFFFFF; g.tiny.has(hash4(w3)) && visit(g.tinyLit[w3], i) {
-				return true
-			}
-			if w3 := uint32(w8>>16) & 0xFFFFFF; g.tiny.has(hash4(w3)) && visit(g.tinyLit[w3], i+2) {
-				return true
-			}
-		}
-	}
-	// The tail, under 8 bytes: long literals cannot start there any more.
-	for j := i; g.hasMed && j+4 <= n; j += gateStride {
-		if w4 := binary.LittleEndian.Uint32(text[j:]) | 0x20202020; g.table4.has(hash4(w4)) && visit(g.medium[w4], j) {
+		if w4 := uint32(w8); g.table4.has(hash4(w4)) && visit(g.mid[w4], i) {
 			return true
 		}
 	}
-	for j := i; g.hasTiny && j+3 <= n; j += tinyStride {
-		w3 := (uint32(text[j]) | uint32(text[j+1])<<8 | uint32(text[j+2])<<16) | 0x202020
-		if g.tiny.has(hash4(w3)) && visit(g.tinyLit[w3], j) {
+	// The tail, under 8 bytes: only a medium-long literal's 4-byte window
+	// can still be there, at one sampled position.
+	if i+4 <= n && g.hasMid {
+		if w4 := binary.LittleEndian.Uint32(text[i:]) | fold4; g.table4.has(hash4(w4)) && visit(g.mid[w4], i) {
 			return true
 		}
 	}

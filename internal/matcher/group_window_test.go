@@ -30,6 +30,22 @@ func acGroup(t testing.TB, g *Group) *Group {
 	return &c
 }
 
+// scalarGroup is g with its window index built without the Teddy filter.
+func scalarGroup(t testing.TB, g *Group) *Group {
+	t.Helper()
+	gl := make([]GateLiteral, len(g.win.lits))
+	for i, l := range g.win.lits {
+		gl[i] = GateLiteral{Lit: l, Exact: true}
+	}
+	win, ok := newGate(gl, false)
+	if !ok {
+		t.Fatal("gate refused the group's literals")
+	}
+	c := *g
+	c.win = win
+	return &c
+}
+
 type memberHit struct {
 	m int
 	h Hit
@@ -66,8 +82,9 @@ func checkGroupAgrees(t *testing.T, win, auto *Group, text []byte) {
 	}
 }
 
-// TestGroupWindowLikeAutomaton: the window index finds exactly the hits
-// the automaton finds, on texts packed with overlapping literals.
+// TestGroupWindowLikeAutomaton: the window index, with and without the
+// Teddy filter, finds exactly the hits the automaton finds, on texts
+// packed with overlapping literals.
 func TestGroupWindowLikeAutomaton(t *testing.T) {
 	win, err := NewGroup(groupLits[0], groupLits[1], groupLits[2])
 	if err != nil {
@@ -77,6 +94,7 @@ func TestGroupWindowLikeAutomaton(t *testing.T) {
 		t.Fatal("a small group of long literals should use the window index")
 	}
 	auto := acGroup(t, win)
+	scalar := scalarGroup(t, win)
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 3000 {
 		var text []byte
@@ -98,6 +116,7 @@ func TestGroupWindowLikeAutomaton(t *testing.T) {
 			}
 		}
 		checkGroupAgrees(t, win, auto, Lower(nil, text))
+		checkGroupAgrees(t, scalar, auto, Lower(nil, text))
 	}
 }
 
@@ -107,9 +126,11 @@ func FuzzGroupWindow(f *testing.F) {
 		f.Fatal(err)
 	}
 	auto := acGroup(f, win)
+	scalar := scalarGroup(f, win)
 	f.Add([]byte("cdn.botpress.cloud/webchat kapa-widget aaaaaaaaaaaaaaa abababab"))
 	f.Fuzz(func(t *testing.T, text []byte) {
 		checkGroupAgrees(t, win, auto, Lower(nil, text))
+		checkGroupAgrees(t, scalar, auto, Lower(nil, text))
 	})
 }
 

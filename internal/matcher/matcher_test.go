@@ -268,11 +268,42 @@ func TestReverseInnerEqualsPlain(t *testing.T) {
 	}
 }
 
-func TestGate(t *testing.T) {
-	g, ok := NewGate([]string{"cdn.botpress.cloud", "chatbase", "kapa"})
-	if !ok {
-		t.Fatal("gate refused")
+// gateKinds builds a gate over lits both ways: with the Teddy filter for
+// short literals where this CPU runs it, and with the scalar walk.
+func gateKinds(t testing.TB, lits []GateLiteral) map[string]*Gate {
+	t.Helper()
+	kinds := map[string]*Gate{}
+	for name, teddy := range map[string]bool{"teddy": true, "scalar": false} {
+		if teddy && !teddyUsable() {
+			continue
+		}
+		g, ok := newGate(lits, teddy)
+		if !ok {
+			t.Fatalf("gate refused %v", lits)
+		}
+		kinds[name] = g
 	}
+	return kinds
+}
+
+func plainLits(lits ...string) []GateLiteral {
+	gl := make([]GateLiteral, len(lits))
+	for i, l := range lits {
+		gl[i] = GateLiteral{Lit: l}
+	}
+	return gl
+}
+
+func TestGate(t *testing.T) {
+	for name, g := range gateKinds(t, plainLits("cdn.botpress.cloud", "chatbase", "kapa")) {
+		t.Run(name, func(t *testing.T) { checkGate(t, g) })
+	}
+	if _, ok := NewGate([]string{"abc"}); ok {
+		t.Error("a gate with a 3-byte literal should be refused")
+	}
+}
+
+func checkGate(t *testing.T, g *Gate) {
 	for text, want := range map[string]bool{
 		"":                                    false,
 		"abc":                                 false,
@@ -286,22 +317,22 @@ func TestGate(t *testing.T) {
 			t.Errorf("Any(%q) = %v, want %v", text, got, want)
 		}
 	}
-	if _, ok := NewGate([]string{"abc"}); ok {
-		t.Error("a gate with a 3-byte literal should be refused")
-	}
 }
 
 // FuzzGate: the gate never says no when a literal occurs (ASCII case
 // ignored).
 func FuzzGate(f *testing.F) {
-	lits := []string{"cdn.botpress.cloud", "chatbase", "kapa", "widget.intercom.io/widget/", "[x]y{z}"}
-	g, _ := NewGate(lits)
+	lits := []string{"cdn.botpress.cloud", "chatbase", "kapa", "widget.intercom.io/widget/", "[x]y{z}", "$crisp", "lovable", "open webui"}
+	kinds := gateKinds(f, plainLits(lits...))
 	f.Add([]byte("...CHATbase..."))
+	f.Add([]byte(strings.Repeat("the quick brown fox ", 3) + "window.$CRISP=[];"))
 	f.Fuzz(func(t *testing.T, text []byte) {
 		low := Lower(nil, text)
 		for _, l := range lits {
-			if bytes.Contains(low, []byte(l)) && !g.Any(text) {
-				t.Fatalf("gate missed %q in %q", l, text)
+			for name, g := range kinds {
+				if bytes.Contains(low, []byte(l)) && !g.Any(text) {
+					t.Fatalf("%s gate missed %q in %q", name, l, text)
+				}
 			}
 		}
 	})
@@ -309,8 +340,8 @@ func FuzzGate(f *testing.F) {
 
 // TestGateEveryPlacement puts literals of every length the gate indexes
 // differently (short, medium, long) at every offset of texts of many
-// lengths, in mixed case: the gate must open for each, and stay shut on
-// the filler alone.
+// lengths, in mixed case: the gate must open for each, at or before it,
+// and stay shut on the filler alone; with and without the Teddy filter.
 func TestGateEveryPlacement(t *testing.T) {
 	var lits []string
 	for n := 4; n <= 24; n++ {
@@ -318,30 +349,34 @@ func TestGateEveryPlacement(t *testing.T) {
 	}
 	filler := strings.Repeat("the quick brown fox <div class=a> window.x = 1; ", 4)
 	for _, lit := range lits {
-		g, ok := NewGate([]string{lit})
-		if !ok {
-			t.Fatalf("gate refused %q", lit)
+		for name, g := range gateKinds(t, plainLits(lit)) {
+			t.Run(name, func(t *testing.T) { checkEveryPlacement(t, g, lit, filler) })
 		}
-		for size := len(lit); size <= len(lit)+40; size++ {
-			base := filler[:size-len(lit)]
-			if g.Any([]byte(base)) {
-				t.Fatalf("gate of %q opened on filler %q", lit, base)
-			}
-			for off := 0; off <= len(base); off++ {
-				text := base[:off] + strings.ToUpper(lit[:len(lit)/2]) + lit[len(lit)/2:] + base[off:]
-				if !g.Any([]byte(text)) {
-					t.Fatalf("gate of %q missed it at %d in %q", lit, off, text)
-				}
+	}
+}
+
+func checkEveryPlacement(t *testing.T, g *Gate, lit, filler string) {
+	for size := len(lit); size <= len(lit)+80; size++ {
+		base := filler[:size-len(lit)]
+		if g.Any([]byte(base)) {
+			t.Fatalf("gate of %q opened on filler %q", lit, base)
+		}
+		for off := 0; off <= len(base); off++ {
+			text := base[:off] + strings.ToUpper(lit[:len(lit)/2]) + lit[len(lit)/2:] + base[off:]
+			if f := g.From([]byte(text)); f < 0 || f > off {
+				t.Fatalf("gate of %q: From = %d with it at %d in %q", lit, f, off, text)
 			}
 		}
 	}
 }
 
 func TestGateExactIdent(t *testing.T) {
-	g, ok := NewGateOf([]GateLiteral{{Lit: "Kapa", Exact: true, Ident: true}, {Lit: "cdn.botpress.cloud"}})
-	if !ok {
-		t.Fatal("gate refused")
+	for name, g := range gateKinds(t, []GateLiteral{{Lit: "Kapa", Exact: true, Ident: true}, {Lit: "cdn.botpress.cloud"}}) {
+		t.Run(name, func(t *testing.T) { checkExactIdent(t, g) })
 	}
+}
+
+func checkExactIdent(t *testing.T, g *Gate) {
 	for text, want := range map[string]bool{
 		"window.Kapa = {}":          true,
 		"Kapa('open')":              true,
