@@ -223,6 +223,12 @@ func (c *Client) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 	})
 	if err := tc.HandshakeContext(hctx); err != nil {
 		conn.Close()
+		if errors.Is(err, context.Canceled) && st != nil && st.ctx != nil && st.ctx.Err() != nil {
+			// The request ended the handshake. net/http may cancel the
+			// dial before the request's own context reports its deadline:
+			// name the request's cause either way.
+			err = context.Cause(st.ctx)
+		}
 		return nil, &TLSError{Host: host, Err: err}
 	}
 	st.setPhase(phaseHTTP)
