@@ -18,10 +18,11 @@ import (
 // occurrence anywhere has one of them at a sampled position. Shorter
 // literals (4 to 10 bytes) are the shortIndex's: on CPUs with AVX2 a Teddy
 // filter (packed nibble masks, see teddy.go) proposes positions 32 at a
-// time, otherwise they are probed at one position in four or two. Windows
-// are chosen where the literal is least made of common HTML and
+// time, otherwise they are probed at one position in four or two. Sampled
+// windows are chosen where the literal is least made of common HTML and
 // JavaScript fragments, so that "https://" or "window." prefixes found on
-// every page do not make the gate verify at every link.
+// every page do not make the gate verify at every link; Teddy fingerprints
+// where its bytes are rarest in web pages (uncommonWindow).
 //
 // A Gate is immutable and safe for concurrent use.
 type Gate struct {
