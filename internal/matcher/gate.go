@@ -28,6 +28,8 @@ import (
 type Gate struct {
 	table8  bitTable // sampled 8-byte windows of long literals
 	table4  bitTable // sampled 4-byte windows of medium-long literals
+	check8  bitTable // the same windows by a second hash: a table hit is
+	check4  bitTable // looked up only when both bits are set
 	long    map[uint64][]gateLit
 	mid     map[uint32][]gateLit
 	hasLong bool
@@ -84,6 +86,10 @@ func (t *bitTable) has(h uint32) bool { return t[h/64%uint32(len(t))]&(1<<(h%64)
 func hash4(w uint32) uint32 { return (w * 0x9E3779B1) >> (32 - gateLog) }
 func hash8(w uint64) uint32 { return uint32((w * 0x9E3779B97F4A7C15) >> (64 - gateLog)) }
 
+// hash4b and hash8b are second, independent hashes for the check tables.
+func hash4b(w uint32) uint32 { return (w * 0x85EBCA6B) >> (32 - gateLog) }
+func hash8b(w uint64) uint32 { return uint32((w * 0xC2B2AE3D27D4EB4F) >> (64 - gateLog)) }
+
 const (
 	fold4 = 0x20202020
 	fold8 = 0x2020202020202020
@@ -137,6 +143,7 @@ func newGate(lits []GateLiteral, teddy bool) (*Gate, bool) {
 			for off := k; off < k+sampleStride; off++ {
 				w := binary.LittleEndian.Uint64(f[off:])
 				g.table8.set(hash8(w))
+				g.check8.set(hash8b(w))
 				g.long[w] = append(g.long[w], gateLit{f, off, exact, gl.Ident, int32(id)})
 			}
 		case len(f) >= minSampled:
@@ -145,6 +152,7 @@ func newGate(lits []GateLiteral, teddy bool) (*Gate, bool) {
 			for off := k; off < k+sampleStride; off++ {
 				w := binary.LittleEndian.Uint32(f[off:])
 				g.table4.set(hash4(w))
+				g.check4.set(hash4b(w))
 				g.mid[w] = append(g.mid[w], gateLit{f, off, exact, gl.Ident, int32(id)})
 			}
 		default:
@@ -251,6 +259,19 @@ func (g *Gate) each(text []byte, from int, fn func(id int32, start int)) {
 	}
 }
 
+// sampledNextGo is sampledNext's definition, one position at a time.
+func sampledNextGo(g *Gate, text []byte, i int) (int, bool) {
+	for ; i+32 <= len(text); i += 4 * sampleStride {
+		for p := i; p < i+32; p += sampleStride {
+			w8 := binary.LittleEndian.Uint64(text[p:]) | fold8
+			if g.table8.has(hash8(w8)) || g.table4.has(hash4(uint32(w8))) {
+				return p, true
+			}
+		}
+	}
+	return i, false
+}
+
 // walkSampled calls visit with the long and medium-long literals indexed
 // by the window at every sampled text position from the one at or before
 // from whose window hash is set, in order, until visit reports true (walk
@@ -263,12 +284,27 @@ func (g *Gate) walkSampled(text []byte, from int, visit func(lits []gateLit, i i
 	}
 	n := len(text)
 	i := max(0, from) &^ (sampleStride - 1)
-	for ; i+8 <= n; i += sampleStride {
+	probe := func(i int) bool {
 		w8 := binary.LittleEndian.Uint64(text[i:]) | fold8
-		if g.table8.has(hash8(w8)) && visit(g.long[w8], i) {
+		if g.table8.has(hash8(w8)) && g.check8.has(hash8b(w8)) && visit(g.long[w8], i) {
 			return true
 		}
-		if w4 := uint32(w8); g.table4.has(hash4(w4)) && visit(g.mid[w4], i) {
+		w4 := uint32(w8)
+		return g.table4.has(hash4(w4)) && g.check4.has(hash4b(w4)) && visit(g.mid[w4], i)
+	}
+	for {
+		p, ok := sampledNext(g, text, i)
+		if !ok {
+			i = p
+			break
+		}
+		if probe(p) {
+			return true
+		}
+		i = p + sampleStride
+	}
+	for ; i+8 <= n; i += sampleStride {
+		if probe(i) {
 			return true
 		}
 	}
