@@ -28,8 +28,8 @@ import (
 type Gate struct {
 	table8  bitTable // sampled 8-byte windows of long literals
 	table4  bitTable // sampled 4-byte windows of medium-long literals
-	check8  bitTable // the same windows by a second hash: a table hit is
-	check4  bitTable // looked up only when both bits are set
+	check8  bitTable // table8's windows by hash8b: looked up only if both bits are set
+	check4  bitTable // table4's windows by hash4b
 	long    map[uint64][]gateLit
 	mid     map[uint32][]gateLit
 	hasLong bool
@@ -292,6 +292,9 @@ func (g *Gate) walkSampled(text []byte, from int, visit func(lits []gateLit, i i
 		w4 := uint32(w8)
 		return g.table4.has(hash4(w4)) && g.check4.has(hash4b(w4)) && visit(g.mid[w4], i)
 	}
+	// sampledNext skips to positions with a table bit set; the check
+	// tables, by a second hash, then spare most map lookups of bits set
+	// by another window.
 	for {
 		p, ok := sampledNext(g, text, i)
 		if !ok {
