@@ -27,11 +27,11 @@ import (
 // A Gate is immutable and safe for concurrent use.
 type Gate struct {
 	table8  bitTable // sampled 8-byte windows of long literals
-	table4  bitTable // sampled 4-byte windows of medium-long literals
+	tableM  bitTable // 8-byte windows of medium-long literals, sampled twice as often
 	check8  bitTable // table8's windows by hash8b: looked up only if both bits are set
-	check4  bitTable // table4's windows by hash4b
+	checkM  bitTable // tableM's windows by hash8b
 	long    map[uint64][]gateLit
-	mid     map[uint32][]gateLit
+	mid     map[uint64][]gateLit
 	hasLong bool
 	hasMid  bool
 	short   *shortIndex // nil without literals under 11 bytes
@@ -62,9 +62,14 @@ type GateLiteral struct {
 // sampleStride is how many text positions the sampled tables skip over;
 // literals of at least minSampled bytes are sampled, those of at least
 // minLong by 8-byte windows.
+// sampledBlock is how many text bytes one step of sampledNext reads: four
+// sampled positions, each with the next midStride's 8-byte window.
+const sampledBlock = 3*sampleStride + midStride + 8
+
 const (
 	sampleStride = 8
-	minSampled   = 4 + sampleStride - 1
+	midStride    = sampleStride / 2
+	minSampled   = 8 + midStride - 1
 	minLong      = 8 + sampleStride - 1
 )
 
@@ -86,8 +91,7 @@ func (t *bitTable) has(h uint32) bool { return t[h/64%uint32(len(t))]&(1<<(h%64)
 func hash4(w uint32) uint32 { return (w * 0x9E3779B1) >> (32 - gateLog) }
 func hash8(w uint64) uint32 { return uint32((w * 0x9E3779B97F4A7C15) >> (64 - gateLog)) }
 
-// hash4b and hash8b are second, independent hashes for the check tables.
-func hash4b(w uint32) uint32 { return (w * 0x85EBCA6B) >> (32 - gateLog) }
+// hash8b is a second, independent hash for the check tables.
 func hash8b(w uint64) uint32 { return uint32((w * 0xC2B2AE3D27D4EB4F) >> (64 - gateLog)) }
 
 const (
@@ -122,7 +126,7 @@ func NewGateOf(lits []GateLiteral) (*Gate, bool) { return newGate(lits, teddyUsa
 // newGate is NewGateOf, with the Teddy filter for short literals only when
 // teddy is true (tests build both kinds on one machine).
 func newGate(lits []GateLiteral, teddy bool) (*Gate, bool) {
-	g := &Gate{long: map[uint64][]gateLit{}, mid: map[uint32][]gateLit{}}
+	g := &Gate{long: map[uint64][]gateLit{}, mid: map[uint64][]gateLit{}}
 	var short []gateLit
 	for id, gl := range lits {
 		l := strings.ToLower(gl.Lit)
@@ -149,10 +153,10 @@ func newGate(lits []GateLiteral, teddy bool) (*Gate, bool) {
 		case len(f) >= minSampled:
 			g.hasMid = true
 			k := rarestWindow(l, minSampled)
-			for off := k; off < k+sampleStride; off++ {
-				w := binary.LittleEndian.Uint32(f[off:])
-				g.table4.set(hash4(w))
-				g.check4.set(hash4b(w))
+			for off := k; off < k+midStride; off++ {
+				w := binary.LittleEndian.Uint64(f[off:])
+				g.tableM.set(hash8(w))
+				g.checkM.set(hash8b(w))
 				g.mid[w] = append(g.mid[w], gateLit{f, off, exact, gl.Ident, int32(id)})
 			}
 		default:
@@ -261,10 +265,10 @@ func (g *Gate) each(text []byte, from int, fn func(id int32, start int)) {
 
 // sampledNextGo is sampledNext's definition, one position at a time.
 func sampledNextGo(g *Gate, text []byte, i int) (int, bool) {
-	for ; i+32 <= len(text); i += 4 * sampleStride {
-		for p := i; p < i+32; p += sampleStride {
-			w8 := binary.LittleEndian.Uint64(text[p:]) | fold8
-			if g.table8.has(hash8(w8)) || g.table4.has(hash4(uint32(w8))) {
+	for ; i+sampledBlock <= len(text); i += 4 * sampleStride {
+		for p := i; p < i+4*sampleStride; p += midStride {
+			h := hash8(binary.LittleEndian.Uint64(text[p:]) | fold8)
+			if p%sampleStride == 0 && g.table8.has(h) || g.tableM.has(h) {
 				return p, true
 			}
 		}
@@ -284,17 +288,18 @@ func (g *Gate) walkSampled(text []byte, from int, visit func(lits []gateLit, i i
 	}
 	n := len(text)
 	i := max(0, from) &^ (sampleStride - 1)
-	probe := func(i int) bool {
-		w8 := binary.LittleEndian.Uint64(text[i:]) | fold8
-		if g.table8.has(hash8(w8)) && g.check8.has(hash8b(w8)) && visit(g.long[w8], i) {
+	// probe visits the literals behind the window at p, a multiple of
+	// midStride, when both its table and check bits are set.
+	probe := func(p int) bool {
+		w8 := binary.LittleEndian.Uint64(text[p:]) | fold8
+		h, hb := hash8(w8), hash8b(w8)
+		if p%sampleStride == 0 && g.table8.has(h) && g.check8.has(hb) && visit(g.long[w8], p) {
 			return true
 		}
-		w4 := uint32(w8)
-		return g.table4.has(hash4(w4)) && g.check4.has(hash4b(w4)) && visit(g.mid[w4], i)
+		return g.tableM.has(h) && g.checkM.has(hb) && visit(g.mid[w8], p)
 	}
-	// sampledNext skips to positions with a table bit set; the check
-	// tables, by a second hash, then spare most map lookups of bits set
-	// by another window.
+	// sampledNext skips to positions with a table bit set and starts at
+	// multiples of sampleStride only.
 	for {
 		p, ok := sampledNext(g, text, i)
 		if !ok {
@@ -304,17 +309,17 @@ func (g *Gate) walkSampled(text []byte, from int, visit func(lits []gateLit, i i
 		if probe(p) {
 			return true
 		}
-		i = p + sampleStride
-	}
-	for ; i+8 <= n; i += sampleStride {
-		if probe(i) {
-			return true
+		i = p + midStride
+		if i%sampleStride != 0 {
+			if probe(i) {
+				return true
+			}
+			i += midStride
 		}
 	}
-	// The tail, under 8 bytes: only a medium-long literal's 4-byte window
-	// can still be there, at one sampled position.
-	if i+4 <= n && g.hasMid {
-		if w4 := binary.LittleEndian.Uint32(text[i:]) | fold4; g.table4.has(hash4(w4)) && visit(g.mid[w4], i) {
+	// The tail, where a block of sampledNext does not fit.
+	for ; i+8 <= n; i += midStride {
+		if probe(i) {
 			return true
 		}
 	}

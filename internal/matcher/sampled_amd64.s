@@ -3,27 +3,21 @@
 #include "go_asm.h"
 #include "textflag.h"
 
-// One sampled position, off bytes after CX: its folded 8-byte window's
-// hash8 bit in table8, then its low 4 bytes' hash4 bit in table4; on a set
-// bit, R11 = the position and jump to hit.
-#define PROBE(off) \
-	LEAQ  off(CX), R11                     \
-	MOVQ  off(SI)(CX*1), R8                \
-	ORQ   R13, R8                          \
-	MOVQ  R8, R9                           \
-	IMULQ R12, R9                          \
-	SHRQ  $(64-const_gateLog), R9          \
-	MOVQ  R9, R10                          \
-	SHRQ  $6, R10                          \
-	MOVQ  Gate_table8(AX)(R10*8), R10      \
-	BTQ   R9, R10                          \
-	JCS   hit                              \
-	IMUL3L $-1640531535, R8, R8            \
-	SHRL  $(32-const_gateLog), R8          \
-	MOVL  R8, R10                          \
-	SHRL  $6, R10                          \
-	MOVQ  Gate_table4(AX)(R10*8), R10      \
-	BTQ   R8, R10                          \
+// The folded 8-byte window off bytes after CX, hashed (hash8) into R8,
+// with R10 its table word index; R11 = the position.
+#define WINDOW(off) \
+	LEAQ  off(CX), R11                \
+	MOVQ  off(SI)(CX*1), R8           \
+	ORQ   R13, R8                     \
+	IMULQ R12, R8                     \
+	SHRQ  $(64-const_gateLog), R8     \
+	MOVQ  R8, R10                     \
+	SHRQ  $6, R10
+
+// Jump to hit if the window's bit is set in the table at offset tab.
+#define TEST(tab) \
+	MOVQ  tab(AX)(R10*8), R9          \
+	BTQ   R8, R9                      \
 	JCS   hit
 
 // func sampledNext(gate *Gate, text []byte, i int) (p int, ok bool)
@@ -32,17 +26,33 @@ TEXT ·sampledNext(SB), NOSPLIT, $0-49
 	MOVQ text_base+8(FP), SI
 	MOVQ text_len+16(FP), DX
 	MOVQ i+32(FP), CX
-	SUBQ $32, DX // the last start of four positions with 8 bytes each
+	SUBQ $const_sampledBlock, DX // the last step's start
 	MOVQ $0x2020202020202020, R13
 	MOVQ $0x9E3779B97F4A7C15, R12
 
 loop:
 	CMPQ CX, DX
 	JGT  done
-	PROBE(0)
-	PROBE(8)
-	PROBE(16)
-	PROBE(24)
+	WINDOW(0)
+	TEST(Gate_table8)
+	TEST(Gate_tableM)
+	WINDOW(4)
+	TEST(Gate_tableM)
+	WINDOW(8)
+	TEST(Gate_table8)
+	TEST(Gate_tableM)
+	WINDOW(12)
+	TEST(Gate_tableM)
+	WINDOW(16)
+	TEST(Gate_table8)
+	TEST(Gate_tableM)
+	WINDOW(20)
+	TEST(Gate_tableM)
+	WINDOW(24)
+	TEST(Gate_table8)
+	TEST(Gate_tableM)
+	WINDOW(28)
+	TEST(Gate_tableM)
 	ADDQ $32, CX
 	JMP  loop
 

@@ -20,7 +20,7 @@ func allSampled(g *Gate, text []byte, i int, next func(*Gate, []byte, int) (int,
 			return got, p
 		}
 		got = append(got, p)
-		i = p + sampleStride
+		i = (p + sampleStride) &^ (sampleStride - 1) // as walkSampled resumes
 	}
 }
 
