@@ -12,10 +12,11 @@ import (
 // wrongly, never no wrongly), hashed into bit tables of windows of
 // the literals, and the literals behind a set bit are then checked.
 //
-// Literals of 11 bytes or more are looked for at one text position in
-// sampleStride: each is indexed by sampleStride consecutive windows (8
-// bytes long for literals of 15 bytes or more, 4 bytes otherwise), so an
-// occurrence anywhere has one of them at a sampled position. Shorter
+// Literals of 15 bytes or more are looked for at one text position in
+// sampleStride (8), those of 11 to 14 at one in midStride (4): each is
+// indexed by that many consecutive 8-byte windows, so an occurrence
+// anywhere has exactly one of them at a position looked at (on amd64 an
+// assembly loop, sampledNext, does the looking). Shorter
 // literals (4 to 10 bytes) are the shortIndex's: on CPUs with AVX2 a Teddy
 // filter (packed nibble masks, see teddy.go) proposes positions 32 at a
 // time, otherwise they are probed at one position in four or two. Sampled

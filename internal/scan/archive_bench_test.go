@@ -86,24 +86,41 @@ func BenchmarkArchive(b *testing.B) {
 			}
 			b.ReportMetric(float64(size)*float64(n)/1e6/(benchCPU()-start).Seconds(), "MB/cpu-s")
 		}
-		b.Run(name+"/baseline=read+parse", func(b *testing.B) {
-			var pages atomic.Int64
-			run(b, func(_ context.Context, it *warc.Item) error {
-				if it.Observation != nil && contentKind(it.Observation) != kindSkip {
-					pages.Add(1)
-				}
+		var pages atomic.Int64
+		baseline := func(_ context.Context, it *warc.Item) error {
+			if it.Observation != nil && contentKind(it.Observation) != kindSkip {
+				pages.Add(1)
+			}
+			return nil
+		}
+		h := &pageHandler{det: det}
+		detectAI := func(ctx context.Context, it *warc.Item) error {
+			if it.Observation == nil || contentKind(it.Observation) == kindSkip {
 				return nil
-			})
-		})
-		b.Run(name+"/detect=ai", func(b *testing.B) {
-			h := &pageHandler{det: det}
-			run(b, func(ctx context.Context, it *warc.Item) error {
-				if it.Observation == nil || contentKind(it.Observation) == kindSkip {
-					return nil
+			}
+			h.det.Detect(it.Observation)
+			return nil
+		}
+		b.Run(name+"/baseline=read+parse", func(b *testing.B) { run(b, baseline) })
+		b.Run(name+"/detect=ai", func(b *testing.B) { run(b, detectAI) })
+		// The goal's ratio, with the baseline and the detecting scan
+		// alternated in every iteration, so that the machine's drift
+		// between sub-benchmarks does not fall on one side.
+		b.Run(name+"/ratio=detect/baseline", func(b *testing.B) {
+			var baseCPU, detCPU time.Duration
+			for b.Loop() {
+				for _, c := range []struct {
+					handle func(context.Context, *warc.Item) error
+					cpu    *time.Duration
+				}{{baseline, &baseCPU}, {detectAI, &detCPU}} {
+					start := benchCPU()
+					if _, err := warc.Scan(context.Background(), sources, opt, c.handle); err != nil {
+						b.Fatal(err)
+					}
+					*c.cpu += benchCPU() - start
 				}
-				h.det.Detect(it.Observation)
-				return nil
-			})
+			}
+			b.ReportMetric(baseCPU.Seconds()/detCPU.Seconds(), "detect/baseline")
 		})
 	}
 }
