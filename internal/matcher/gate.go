@@ -268,8 +268,9 @@ func (g *Gate) each(text []byte, from int, fn func(id int32, start int)) {
 func sampledNextGo(g *Gate, text []byte, i int) (int, bool) {
 	for ; i+sampledBlock <= len(text); i += 4 * sampleStride {
 		for p := i; p < i+4*sampleStride; p += midStride {
-			h := hash8(binary.LittleEndian.Uint64(text[p:]) | fold8)
-			if p%sampleStride == 0 && g.table8.has(h) || g.tableM.has(h) {
+			w := binary.LittleEndian.Uint64(text[p:]) | fold8
+			h, hb := hash8(w), hash8b(w)
+			if p%sampleStride == 0 && g.table8.has(h) && g.check8.has(hb) || g.tableM.has(h) && g.checkM.has(hb) {
 				return p, true
 			}
 		}
@@ -299,8 +300,8 @@ func (g *Gate) walkSampled(text []byte, from int, visit func(lits []gateLit, i i
 		}
 		return g.tableM.has(h) && g.checkM.has(hb) && visit(g.mid[w8], p)
 	}
-	// sampledNext skips to positions with a table bit set and starts at
-	// multiples of sampleStride only.
+	// sampledNext skips to positions with a table and check bit set, and
+	// starts at multiples of sampleStride only.
 	for {
 		p, ok := sampledNext(g, text, i)
 		if !ok {
