@@ -71,8 +71,9 @@ type Item struct {
 // Workers goroutines at once; handle must be safe for concurrent use.
 //
 // Each source has a reader goroutine; workers decode and handle records.
-// While the workers have enough queued, the reader goroutine inflates and
-// frames records itself (the cheapest way in CPU). When they run short and
+// While the workers have enough queued (always, with one worker), the
+// reader goroutine inflates and frames records itself (the cheapest way in
+// CPU). When they run short and
 // the input is gzip, it cuts the compressed bytes into one-member pieces
 // at exact member boundaries, without inflating (see piece.go), and the
 // workers inflate, parse, decode and handle the pieces, so one big file
@@ -188,7 +189,12 @@ func (s *scan) read(ctx context.Context, src Source, rp **Reader) error {
 	} else {
 		r.reset(rc, src.Name, start)
 	}
-	r.busy = func() bool { return len(s.jobs) >= s.workers }
+	// Splitting costs CPU (each member's start is inflated twice) and pays
+	// only when another core can take a piece: with one worker the reader
+	// reads everything itself. With more, it splits until two pieces per
+	// worker wait, so that the workers do not run dry while it inflates a
+	// member (with cheap detection they drain one piece each faster).
+	r.busy = func() bool { return s.workers < 2 || len(s.jobs) >= 2*s.workers }
 	for {
 		var p *piece
 		var rec *Record
