@@ -6,9 +6,10 @@ import "encoding/binary"
 // one position in eight. With teddy set, each literal is indexed by the
 // 4-byte window starting its fingerprint (teddyMasks) and every text
 // position is a candidate: the Teddy filter (teddyNext) proposes
-// positions, the literals behind the window decide. Without it, literals of 7 bytes or more are indexed by
-// four consecutive 4-byte windows probed at one position in four, shorter
-// ones by two 3-byte windows probed at one position in two.
+// positions, the literals behind the window decide. Without it, literals
+// of 7 bytes or more are indexed by four consecutive 4-byte windows probed
+// at one position in four, shorter ones by two 3-byte windows probed at
+// one position in two.
 type shortIndex struct {
 	teddy *teddyMasks
 	byWin map[uint32][]gateLit // teddy: literals by their window
