@@ -60,19 +60,19 @@ type GateLiteral struct {
 	Exact, Ident bool
 }
 
-// sampleStride is how many text positions the sampled tables skip over;
-// literals of at least minSampled bytes are sampled, those of at least
-// minLong by 8-byte windows.
-// sampledBlock is how many text bytes one step of sampledNext reads: four
-// sampled positions, each with the next midStride's 8-byte window.
-const sampledBlock = 3*sampleStride + midStride + 8
-
+// sampleStride is how many text positions the long literals' table skips
+// over, midStride the same for medium-long ones; literals of at least
+// minLong and minSampled bytes are indexed by that many 8-byte windows.
 const (
 	sampleStride = 8
 	midStride    = sampleStride / 2
 	minSampled   = 8 + midStride - 1
 	minLong      = 8 + sampleStride - 1
 )
+
+// sampledBlock is how many text bytes one step of sampledNext reads: four
+// sampled positions, each with the next midStride's 8-byte window.
+const sampledBlock = 3*sampleStride + midStride + 8
 
 // Bit tables have 1<<gateLog bits (16 KiB): sparse enough with the AI
 // catalog's eight windows per long literal that few text windows hit a
@@ -141,27 +141,16 @@ func newGate(lits []GateLiteral, teddy bool) (*Gate, bool) {
 		}
 		g.maxLen = max(g.maxLen, len(l))
 		f := foldBytes([]byte(l))
+		lit := gateLit{f, 0, exact, gl.Ident, int32(id)}
 		switch {
 		case len(f) >= minLong:
 			g.hasLong = true
-			k := rarestWindow(l, minLong)
-			for off := k; off < k+sampleStride; off++ {
-				w := binary.LittleEndian.Uint64(f[off:])
-				g.table8.set(hash8(w))
-				g.check8.set(hash8b(w))
-				g.long[w] = append(g.long[w], gateLit{f, off, exact, gl.Ident, int32(id)})
-			}
+			addWindows(&g.table8, &g.check8, g.long, lit, rarestWindow(l, minLong), sampleStride)
 		case len(f) >= minSampled:
 			g.hasMid = true
-			k := rarestWindow(l, minSampled)
-			for off := k; off < k+midStride; off++ {
-				w := binary.LittleEndian.Uint64(f[off:])
-				g.tableM.set(hash8(w))
-				g.checkM.set(hash8b(w))
-				g.mid[w] = append(g.mid[w], gateLit{f, off, exact, gl.Ident, int32(id)})
-			}
+			addWindows(&g.tableM, &g.checkM, g.mid, lit, rarestWindow(l, minSampled), midStride)
 		default:
-			short = append(short, gateLit{f, 0, exact, gl.Ident, int32(id)})
+			short = append(short, lit)
 		}
 	}
 	if len(short) > 0 {
@@ -169,6 +158,24 @@ func newGate(lits []GateLiteral, teddy bool) (*Gate, bool) {
 	}
 	return g, true
 }
+
+// addWindows indexes gl by its n consecutive 8-byte windows from offset k:
+// their hash8 bits in table, hash8b bits in check, and gl with each
+// window's offset in m.
+func addWindows(table, check *bitTable, m map[uint64][]gateLit, gl gateLit, k, n int) {
+	for off := k; off < k+n; off++ {
+		w := binary.LittleEndian.Uint64(gl.lit[off:])
+		table.set(hash8(w))
+		check.set(hash8b(w))
+		gl.off = off
+		m[w] = append(m[w], gl)
+	}
+}
+
+// longAt and midAt report whether a window with hashes h and hb may be
+// one of a long or a medium-long literal's: both its bits are set.
+func (g *Gate) longAt(h, hb uint32) bool { return g.table8.has(h) && g.check8.has(hb) }
+func (g *Gate) midAt(h, hb uint32) bool  { return g.tableM.has(h) && g.checkM.has(hb) }
 
 // rarestWindow returns the offset of the n-byte window of lit made least of
 // common HTML and JavaScript fragments (the first among equals).
@@ -270,7 +277,7 @@ func sampledNextGo(g *Gate, text []byte, i int) (int, bool) {
 		for p := i; p < i+4*sampleStride; p += midStride {
 			w := binary.LittleEndian.Uint64(text[p:]) | fold8
 			h, hb := hash8(w), hash8b(w)
-			if p%sampleStride == 0 && g.table8.has(h) && g.check8.has(hb) || g.tableM.has(h) && g.checkM.has(hb) {
+			if p%sampleStride == 0 && g.longAt(h, hb) || g.midAt(h, hb) {
 				return p, true
 			}
 		}
@@ -295,10 +302,10 @@ func (g *Gate) walkSampled(text []byte, from int, visit func(lits []gateLit, i i
 	probe := func(p int) bool {
 		w8 := binary.LittleEndian.Uint64(text[p:]) | fold8
 		h, hb := hash8(w8), hash8b(w8)
-		if p%sampleStride == 0 && g.table8.has(h) && g.check8.has(hb) && visit(g.long[w8], p) {
+		if p%sampleStride == 0 && g.longAt(h, hb) && visit(g.long[w8], p) {
 			return true
 		}
-		return g.tableM.has(h) && g.checkM.has(hb) && visit(g.mid[w8], p)
+		return g.midAt(h, hb) && visit(g.mid[w8], p)
 	}
 	// sampledNext skips to positions with a table and check bit set, and
 	// starts at multiples of sampleStride only.
