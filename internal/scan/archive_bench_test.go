@@ -58,7 +58,7 @@ func benchCPU() time.Duration {
 
 // BenchmarkArchive measures compressed MB/s of reading archives and
 // detecting on every HTML response with the AI catalog, next to reading
-// and parsing alone in the same run. Run with -cpu 1,2 to see the scaling.
+// and parsing alone in the same run, and the speed-up from one core to two.
 func BenchmarkArchive(b *testing.B) {
 	sets := benchArchives(b)
 	det, err := testDetector()
@@ -121,6 +121,27 @@ func BenchmarkArchive(b *testing.B) {
 				}
 			}
 			b.ReportMetric(baseCPU.Seconds()/detCPU.Seconds(), "detect/baseline")
+		})
+		// The scaling goal: wall time of the detecting scan on one core
+		// over two, alternated in every iteration like the ratio.
+		b.Run(name+"/scaling=2cores/1core", func(b *testing.B) {
+			if runtime.NumCPU() < 2 {
+				b.Skip("needs 2 CPUs")
+			}
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+			var wall [3]time.Duration
+			for b.Loop() {
+				for _, procs := range []int{1, 2} {
+					runtime.GOMAXPROCS(procs)
+					opt := warc.ScanOptions{Workers: procs, Files: procs}
+					start := time.Now()
+					if _, err := warc.Scan(context.Background(), sources, opt, detectAI); err != nil {
+						b.Fatal(err)
+					}
+					wall[procs] += time.Since(start)
+				}
+			}
+			b.ReportMetric(wall[1].Seconds()/wall[2].Seconds(), "2cores/1core")
 		})
 	}
 }

@@ -16,9 +16,10 @@
 //   - Decoder turns a response Record into a model.Observation: HTTP
 //     status and headers, the body with chunked and content codings undone
 //     (capped), or the DNS records of a dns: record.
-//   - Scan runs it all in parallel: Files sources at once, Workers
-//     goroutines inflating, decoding and handling records, with resume
-//     offsets reported through Commit.
+//   - Scan runs it all in parallel: Files sources at once, each read,
+//     decoded and handled by its own goroutine, and Workers goroutines
+//     that take pieces of a source when fewer sources than workers are
+//     left, with resume offsets reported through Commit.
 //
 // # Record types
 //
@@ -37,11 +38,11 @@
 // A Reader and a Decoder are used by one goroutine at a time. Records are
 // immutable once returned, so a reader goroutine can hand them to worker
 // goroutines that each own a Decoder. Scan goes further for gzip input:
-// the source's goroutine only cuts the compressed bytes at gzip member
-// headers, without inflating, and the workers inflate, frame, decode and
-// handle the pieces, so even one big file keeps every core busy (see
-// piece.go for how false cuts are detected and joined). Its callbacks are
-// documented on ScanOptions.
+// when the workers run short, the source's goroutine cuts the compressed
+// bytes at gzip member headers, without inflating, and the workers
+// inflate, frame, decode and handle the pieces, so even one big file keeps
+// every core busy (see piece.go for how false cuts are detected and
+// joined). Its callbacks are documented on ScanOptions.
 //
 // # Memory
 //

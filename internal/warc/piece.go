@@ -49,10 +49,10 @@ type piece struct {
 	last bool // the piece ends where the input ends
 }
 
-// nextPiece returns the next piece of gzip input, or, when the input here
-// cannot be split, the next record read sequentially. It returns io.EOF at
-// the end and fatal errors as Next does.
-func (r *Reader) nextPiece() (*piece, *Record, error) {
+// nextPiece returns the next piece of gzip input, or the next record read
+// sequentially when here is set or the input here cannot be split. It
+// returns io.EOF at the end and fatal errors as Next does.
+func (r *Reader) nextPiece(here bool) (*piece, *Record, error) {
 	if r.fatal != nil {
 		return nil, nil, r.fatal
 	}
@@ -65,10 +65,9 @@ func (r *Reader) nextPiece() (*piece, *Record, error) {
 		}
 	}
 	for {
-		// Read here, record by record: a member already open, a member
-		// that cannot be cut, input that cannot be split, or workers that
-		// have enough queued (reading here costs less CPU than splitting).
-		if r.member || r.inline || r.mode != modeGzip || r.unsplit >= noSplitAfter || (r.busy != nil && r.busy()) {
+		// Read here, record by record: when asked, a member already open,
+		// a member that cannot be cut, or input that cannot be split.
+		if here || r.member || r.inline || r.mode != modeGzip || r.unsplit >= noSplitAfter {
 			rec, err := r.nextInline()
 			if err == errMemberEnd {
 				r.inline, r.opened = false, false

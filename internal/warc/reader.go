@@ -70,7 +70,6 @@ type Reader struct {
 	unsplit int           // splitting: members in a row read inline
 	inf     io.ReadCloser // splitting: inflates member starts
 	head    []byte        // splitting: their first bytes
-	busy    func() bool   // splitting: the workers have enough queued; read this member here
 	inline  bool          // splitting: the member at the input is read here, not split
 	opened  bool          // inline: its member was opened
 	sig     []byte

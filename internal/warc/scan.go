@@ -19,14 +19,15 @@ import (
 type ScanOptions struct {
 	Options
 	// Files is how many sources are read at the same time, each by its own
-	// goroutine. Default GOMAXPROCS.
+	// reader goroutine, which also decodes and handles most of its records
+	// (see Scan). Default GOMAXPROCS.
 	Files int
-	// Workers is how many goroutines inflate and parse gzip members, decode
-	// records (HTTP parsing, chunked and content decoding, dns parsing) and
-	// call the handler. Default GOMAXPROCS.
+	// Workers is how many goroutines inflate and parse the pieces of gzip
+	// input, and decode and handle the records, that readers hand over
+	// while fewer than Workers sources are being read. Default GOMAXPROCS.
 	Workers int
 	// Queue is how many records or pieces of gzip input may wait between
-	// the readers and the workers. Default 4 × Workers. Memory is bounded
+	// the readers and the workers. Default 8 × Workers. Memory is bounded
 	// by (Files + Queue + Workers) × (MaxRecordBytes + MaxBodyBytes) plus
 	// 4 MiB of input buffer per file read at once, whatever the archive
 	// size; typical use is far below.
@@ -68,17 +69,19 @@ type Item struct {
 }
 
 // Scan reads sources in parallel and calls handle for every record, from
-// Workers goroutines at once; handle must be safe for concurrent use.
+// up to Files + Workers goroutines at once; handle must be safe for
+// concurrent use.
 //
-// Each source has a reader goroutine; workers decode and handle records.
-// While the workers have enough queued (always, with one worker), the
-// reader goroutine inflates and frames records itself (the cheapest way in
-// CPU). When they run short and
-// the input is gzip, it cuts the compressed bytes into one-member pieces
-// at exact member boundaries, without inflating (see piece.go), and the
-// workers inflate, parse, decode and handle the pieces, so one big file
-// keeps every core busy. Records of one source reach handle in no
-// particular order.
+// Each source has a reader goroutine. While the workers have enough to do
+// (always with one worker, or while as many sources as workers are being
+// read), the reader inflates, decodes and handles records itself: the
+// cheapest way in CPU, with every byte staying on one core. When the
+// workers run short, a reader of gzip input cuts the compressed bytes into
+// one-member pieces at exact member boundaries, without inflating (see
+// piece.go), and the workers inflate, parse, decode and handle the
+// pieces, so one big file keeps every core busy; records that cannot be
+// cut apart (uncompressed input) are handed over whole. Records of one
+// source reach handle in no particular order.
 //
 // Broken input is counted in the returned Stats and never stops the scan;
 // a source that cannot be opened or read is reported through SourceDone
@@ -97,10 +100,10 @@ func Scan(ctx context.Context, sources []Source, opt ScanOptions, handle func(ct
 	}
 	queue := opt.Queue
 	if queue <= 0 {
-		queue = 4 * workers
+		queue = 8 * workers
 	}
 
-	s := &scan{opt: opt, handle: handle, jobs: make(chan job, queue), workers: workers}
+	s := &scan{opt: opt, handle: handle, jobs: make(chan job, queue), workers: workers, enoughJobs: max(1, queue*3/4)}
 	s.opt.pool = new(blockPool)
 	g, gctx := errgroup.WithContext(ctx)
 	var readers sync.WaitGroup
@@ -110,12 +113,13 @@ func Scan(ctx context.Context, sources []Source, opt ScanOptions, handle func(ct
 		g.Go(func() error {
 			defer readers.Done()
 			var r *Reader // reused from source to source: its buffer is large
+			w := &worker{scan: s}
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(sources) {
 					return nil
 				}
-				if err := s.read(gctx, sources[i], &r); err != nil {
+				if err := s.read(gctx, sources[i], &r, w); err != nil {
 					return err
 				}
 			}
@@ -143,6 +147,10 @@ type scan struct {
 	handle  func(context.Context, *Item) error
 	jobs    chan job
 	workers int
+	reading atomic.Int32 // sources being read now
+	// enoughJobs queued keep the workers busy while a reader reads and
+	// handles a record itself.
+	enoughJobs int
 
 	mu    sync.Mutex
 	total Stats
@@ -156,9 +164,9 @@ type job struct {
 	piece *piece
 }
 
-// read reads one source and queues its records or pieces, with *rp
-// (allocated on first use).
-func (s *scan) read(ctx context.Context, src Source, rp **Reader) error {
+// read reads one source with *rp (allocated on first use), and queues its
+// pieces and records for the workers or handles records itself with w.
+func (s *scan) read(ctx context.Context, src Source, rp **Reader, w *worker) error {
 	var start int64
 	if s.opt.Start != nil {
 		start = s.opt.Start(src)
@@ -178,6 +186,8 @@ func (s *scan) read(ctx context.Context, src Source, rp **Reader) error {
 		return nil
 	}
 	defer rc.Close()
+	s.reading.Add(1)
+	defer s.reading.Add(-1)
 	r := *rp
 	if r == nil {
 		bufSize := splitBufSize
@@ -189,19 +199,20 @@ func (s *scan) read(ctx context.Context, src Source, rp **Reader) error {
 	} else {
 		r.reset(rc, src.Name, start)
 	}
-	// Splitting costs CPU (each member's start is inflated twice) and pays
-	// only when another core can take a piece: with one worker the reader
-	// reads everything itself. With more, it splits until two pieces per
-	// worker wait, so that the workers do not run dry while it inflates a
-	// member (with cheap detection they drain one piece each faster).
-	r.busy = func() bool { return s.workers < 2 || len(s.jobs) >= 2*s.workers }
 	for {
+		// While the workers have enough to do, the reader reads the next
+		// record itself and handles it, on the core that inflated it:
+		// splitting costs CPU (each member's start is inflated twice), and
+		// a record handed over costs a wakeup and its bytes cross to
+		// another core. Otherwise it cuts a piece for the workers, or
+		// queues the record when the input cannot be split.
+		here := s.enough()
 		var p *piece
 		var rec *Record
 		if s.opt.NoSplit {
 			rec, err = r.Next()
 		} else {
-			p, rec, err = r.nextPiece()
+			p, rec, err = r.nextPiece(here)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -222,6 +233,14 @@ func (s *scan) read(ctx context.Context, src Source, rp **Reader) error {
 			j.seq = t.add(p.off, r.Offset())
 		} else {
 			j.seq = t.add(rec.Offset, r.Offset())
+			if here {
+				var st Stats
+				if err := w.emit(ctx, src, rec, &st); err != nil {
+					return err
+				}
+				t.done(j.seq, st)
+				continue
+			}
 		}
 		select {
 		case s.jobs <- j:
@@ -229,6 +248,18 @@ func (s *scan) read(ctx context.Context, src Source, rp **Reader) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// enough reports whether the workers have enough to do without the
+// record or piece a reader is about to read: then the reader reads the
+// next record itself and handles it. That is always so with one worker,
+// and when as many sources are being read as there are workers (each
+// reader keeps a core busy). Otherwise it is so while the queue is three
+// quarters full: with less, the workers may run dry while the reader
+// inflates and handles a large member (request records queue as pieces
+// too, and cost nearly nothing).
+func (s *scan) enough() bool {
+	return s.workers < 2 || int(s.reading.Load()) >= s.workers || len(s.jobs) >= s.enoughJobs
 }
 
 // work processes queued jobs.

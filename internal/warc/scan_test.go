@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -49,10 +50,13 @@ func newCollector() *collector {
 	return &collector{seen: map[string]int{}, bodies: map[string][32]byte{}, commits: map[string][]int64{}, done: map[string]int{}, doneErr: map[string]error{}}
 }
 
-func (c *collector) options(workers int) ScanOptions {
+// options has files sources read at once by as many readers, and workers
+// workers: with fewer files than workers, readers split sources for the
+// workers; with as many, each reader handles its own records.
+func (c *collector) options(files, workers int) ScanOptions {
 	return ScanOptions{
 		Workers: workers,
-		Files:   2,
+		Files:   files,
 		Commit: func(src Source, off int64) {
 			c.mu.Lock()
 			c.commits[src.Name] = append(c.commits[src.Name], off)
@@ -79,6 +83,12 @@ func (c *collector) handle(_ context.Context, it *Item) error {
 }
 
 func TestScanServo(t *testing.T) {
+	for _, files := range []int{1, 2} {
+		t.Run(fmt.Sprintf("files=%d", files), func(t *testing.T) { testScanServo(t, files) })
+	}
+}
+
+func testScanServo(t *testing.T, files int) {
 	srcs, all := servoSources(t)
 	var wantResp int
 	for _, r := range all {
@@ -89,7 +99,7 @@ func TestScanServo(t *testing.T) {
 	missing := Source{Name: filepath.Join(t.TempDir(), "gone.warc.gz"), Kind: SourceFile}
 	srcs = append(srcs, missing)
 	c := newCollector()
-	st, err := Scan(context.Background(), srcs, c.options(2), c.handle)
+	st, err := Scan(context.Background(), srcs, c.options(files, 2), c.handle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +166,7 @@ func TestScanResumeAfterCrash(t *testing.T) {
 	srcs, all := servoSources(t)
 	for i, crashAfter := range []int{1, len(all) / 9, len(all) / 2, len(all) / 3} {
 		noSplit := i == 3 // every record through the record path
+		files := 1 + i%2  // one file: split for the workers; two: read by the readers
 		c := newCollector()
 		n := 0
 		crashing := func(ctx context.Context, it *Item) error {
@@ -168,7 +179,7 @@ func TestScanResumeAfterCrash(t *testing.T) {
 			}
 			return c.handle(ctx, it)
 		}
-		first := c.options(2)
+		first := c.options(files, 2)
 		first.NoSplit = noSplit
 		if _, err := Scan(context.Background(), srcs, first, crashing); !errors.Is(err, errCrash) {
 			t.Fatalf("first run: %v", err)
@@ -183,7 +194,7 @@ func TestScanResumeAfterCrash(t *testing.T) {
 			}
 		}
 		handled := len(c.seen)
-		opt := c.options(2)
+		opt := c.options(files, 2)
 		opt.Start = func(s Source) int64 { return committed[s.Name] }
 		if _, err := Scan(context.Background(), srcs, opt, c.handle); err != nil {
 			t.Fatal(err)

@@ -139,7 +139,7 @@ func countPieces(t *testing.T, data []byte) int {
 	r := newReader(bytes.NewReader(data), "x", 0, Options{}, splitBufSize)
 	n := 0
 	for {
-		_, rec, err := r.nextPiece()
+		_, rec, err := r.nextPiece(false)
 		if err == io.EOF {
 			return n
 		}
@@ -254,7 +254,7 @@ func TestSplitMultiRecordMembers(t *testing.T) {
 	r := newReader(bytes.NewReader(gz.Bytes()), "x", 0, Options{}, splitBufSize)
 	pieces, recs := 0, 0
 	for {
-		p, _, err := r.nextPiece()
+		p, _, err := r.nextPiece(false)
 		if err == io.EOF {
 			break
 		}
