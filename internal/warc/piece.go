@@ -98,7 +98,9 @@ func (r *Reader) nextPiece(here bool) (*piece, *Record, error) {
 		}
 		r.unsplit = 0
 		buf, _ := r.src.Peek(n)
-		p := &piece{off: off, data: bytes.Clone(buf), last: last}
+		data := r.opt.pool.get(int64(n))
+		copy(data, buf)
+		p := &piece{off: off, data: data, last: last}
 		_, _ = r.src.Discard(n)
 		return p, nil, nil
 	}

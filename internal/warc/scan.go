@@ -319,6 +319,7 @@ func (w *worker) emit(ctx context.Context, src Source, rec *Record, st *Stats) e
 // doPiece inflates, parses and handles one piece (see piece.go).
 func (w *worker) doPiece(ctx context.Context, j job) error {
 	recs, st := readPiece(w.pr, j.piece.data, j.t.src.Name, j.piece.off, j.piece.last)
+	w.scan.opt.pool.put(j.piece.data) // the records hold copies
 	for i, rec := range recs {
 		if err := w.emit(ctx, j.t.src, rec, &st); err != nil {
 			for _, r := range recs[i+1:] {
