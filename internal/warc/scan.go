@@ -239,6 +239,9 @@ func (s *scan) read(ctx context.Context, src Source, rp **Reader, w *worker) err
 					return err
 				}
 				t.done(j.seq, st)
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
 				continue
 			}
 		}

@@ -210,20 +210,29 @@ func TestScanResumeAfterCrash(t *testing.T) {
 	}
 }
 
+// TestScanCancel cancels a scan from its handler: the scan stops within a
+// few records (those already being handled), whether readers or workers
+// handle them.
 func TestScanCancel(t *testing.T) {
 	srcs, _ := servoSources(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	n := 0
-	var mu sync.Mutex
-	_, err := Scan(ctx, srcs, ScanOptions{Workers: 2}, func(context.Context, *Item) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if n++; n == 10 {
-			cancel()
+	for _, files := range []int{1, 2} {
+		ctx, cancel := context.WithCancel(context.Background())
+		n := 0
+		var mu sync.Mutex
+		_, err := Scan(ctx, srcs, ScanOptions{Workers: 2, Files: files}, func(context.Context, *Item) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if n++; n == 10 {
+				cancel()
+			}
+			return nil
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("files=%d: err %v", files, err)
 		}
-		return nil
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("err %v", err)
+		if n > 10+files+2 {
+			t.Errorf("files=%d: %d records handled, the scan went on after the 10th cancelled it", files, n)
+		}
+		cancel()
 	}
 }
