@@ -234,13 +234,8 @@ func (s *scan) read(ctx context.Context, src Source, rp **Reader, w *worker) err
 		} else {
 			j.seq = t.add(rec.Offset, r.Offset())
 			if here {
-				var st Stats
-				if err := w.emit(ctx, src, rec, &st); err != nil {
+				if err := w.do(ctx, j); err != nil {
 					return err
-				}
-				t.done(j.seq, st)
-				if ctx.Err() != nil {
-					return ctx.Err()
 				}
 				continue
 			}
@@ -269,26 +264,33 @@ func (s *scan) enough() bool {
 func (s *scan) work(ctx context.Context) error {
 	w := worker{scan: s, pr: newReader(bytes.NewReader(nil), "", 0, s.opt.Options, srcBufSize)}
 	for j := range s.jobs {
-		var err error
-		if j.piece != nil {
-			err = w.doPiece(ctx, j)
-		} else {
-			var st Stats
-			if err = w.emit(ctx, j.t.src, j.rec, &st); err == nil {
-				j.t.done(j.seq, st) // never past a record the handler failed on
-			}
-		}
-		if err != nil {
+		if err := w.do(ctx, j); err != nil {
 			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
 		}
 	}
 	return nil
 }
 
-// worker is one worker goroutine's state.
+// do handles one job and marks it done; it returns the handler's error, or
+// ctx's once ctx has ended, so that the caller stops.
+func (w *worker) do(ctx context.Context, j job) error {
+	var err error
+	if j.piece != nil {
+		err = w.doPiece(ctx, j)
+	} else {
+		var st Stats
+		if err = w.emit(ctx, j.t.src, j.rec, &st); err == nil {
+			j.t.done(j.seq, st) // never past a record the handler failed on
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// worker is the state of a goroutine that handles records: a worker's, or
+// a reader's (which handles only records, so has no pr).
 type worker struct {
 	scan *scan
 	d    Decoder
